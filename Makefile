@@ -1,0 +1,130 @@
+# SA_QRadar_SOAR in C.
+#
+#   make            build bin/qradar_soar and bin/qradar_soar_setup
+#   make demo       run the main job end to end on the embedded defaults
+#   make check      every test (unit, dry-run cases, end to end, fuzz smoke,
+#                   package); ends with "N passed, M failed"
+#   make asan       make check built with ASan+UBSan
+#   make valgrind-check   the unit and case tests under valgrind
+#   make bench      speed and memory figures (never part of check)
+#   make fuzz       long libFuzzer campaigns (FUZZ_SECONDS each)
+#   make package    dist/SA_QRadar_SOAR-<version>.spl
+#   make deps       install the Debian packages the build needs
+#
+# BUILD and BIN may be pointed elsewhere, so parallel work trees or the
+# sanitizer pass do not overwrite the normal build.
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+BUILD ?= build
+BIN ?= bin
+SAN ?=
+OPT ?= -O2
+
+PKGS := libcurl jansson zlib openssl libxml-2.0
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -fno-strict-aliasing \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifeq ($(SAN),asan)
+CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -U_FORTIFY_SOURCE
+LDFLAGS_ALL := -fsanitize=address,undefined
+endif
+LDFLAGS_ALL += $(LDFLAGS)
+
+LIB_SRCS := $(filter-out src/%_main.c,$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libqs.a
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SMOKE := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-smoke/%)
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all deps check unit demo bench asan valgrind-check fuzz fuzz-smoke \
+	package clean format-check lint tests
+
+all: $(DEPS_STAMP) $(BIN)/qradar_soar $(BIN)/qradar_soar_setup
+
+# Installs missing Debian packages once; rebuilt only when the script changes.
+$(DEPS_STAMP): scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/qradar_soar: $(BUILD)/obj/alert_main.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BIN)/qradar_soar_setup: $(BUILD)/obj/setup_main.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/lib/tap.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/lib $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS)
+
+# Fuzz targets built with gcc and a standalone driver that replays a corpus:
+# the smoke run in make check needs no clang. `make fuzz` uses libFuzzer.
+$(BUILD)/fuzz-smoke/%: tests/fuzz/%.c tests/fuzz/standalone.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< tests/fuzz/standalone.c $(LIB) $(LIBS)
+
+tests: all $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_SMOKE)
+
+unit: tests
+	@BUILD=$(BUILD) BIN=$(BIN) sh tests/run.sh unit
+
+check: tests
+	@BUILD=$(BUILD) BIN=$(BIN) sh tests/run.sh all
+
+asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin SAN=asan OPT=-O1 check
+
+valgrind-check: tests
+	@BUILD=$(BUILD) BIN=$(BIN) VALGRIND=1 sh tests/run.sh unit cases
+
+FUZZ_SECONDS ?= 300
+fuzz: all
+	@sh tests/fuzz/campaign.sh $(FUZZ_SECONDS)
+
+demo: all
+	@BUILD=$(BUILD) BIN=$(BIN) sh scripts/demo.sh
+
+bench: all $(TOOL_BINS)
+	@BUILD=$(BUILD) BIN=$(BIN) sh bench/run.sh
+
+package: all
+	@BUILD=$(BUILD) BIN=$(BIN) sh scripts/package.sh
+
+format-check:
+	@clang-format --dry-run --Werror src/*.c src/*.h
+
+lint:
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--std=c11 -Isrc src
+
+clean:
+	rm -rf build $(BIN) SA_QRadar_SOAR dist tests/out
+
+-include $(LIB_OBJS:.o=.d)

@@ -1,0 +1,60 @@
+#ifndef QS_CONFIG_H
+#define QS_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/*
+ * The alert action's parameters, with IBM's names so saved searches of the
+ * original add-on keep working:
+ *   host port org user api_keys verify duplicates num_artifacts num_events
+ *   proxy_host proxy_port proxy_user
+ *   mapping_<key>            key = field API name or "<prefix>.<name>"
+ *   artifactN                "type|value|description" (parts trimmed,
+ *                            description optional), N = 1..99
+ *   artifactNtype artifactNvalue artifactNdescription   the legacy trio
+ * When both forms are set for one N, artifactN wins.
+ * Templates are kept raw here; tokens are resolved per row later.
+ */
+struct mapping {
+	const char *key;   /* "name", "properties.x"; borrowed from conf */
+	const char *tmpl;  /* borrowed from conf */
+};
+
+struct artifact_tmpl {
+	int n;             /* the N of artifactN */
+	char *type;        /* owned, trimmed */
+	char *value;       /* owned, trimmed */
+	char *desc;        /* owned, trimmed; "" when absent */
+};
+
+struct action_config {
+	json_t *conf;      /* a reference this struct owns */
+	const char *host, *org, *user, *verify;
+	const char *proxy_host, *proxy_user;
+	int port, proxy_port;
+	int api_keys, duplicates;
+	int num_artifacts; /* 1..99 */
+	int num_events;    /* rows per run, >= 1 */
+	struct mapping *maps;
+	size_t nmaps;
+	struct artifact_tmpl *arts;
+	size_t narts;
+};
+
+#define CONFIG_NUM_ARTIFACTS_MAX 99
+#define CONFIG_NUM_EVENTS_DEFAULT 30
+#define CONFIG_NUM_EVENTS_MAX 10000
+
+/* Reads conf (an object of strings; a new reference is taken). Bad numbers
+ * or booleans are errors naming the key. Missing connection keys are not
+ * errors here (the dry run needs none); the online action checks them. */
+int config_load(struct action_config *out, json_t *conf, char *err,
+		size_t errlen);
+void config_free(struct action_config *c);
+
+/* "1", "true", "yes", "on" (any case) → 1; "0", "false", "no", "off", ""
+ * → 0; anything else → -1. */
+int config_bool(const char *s);
+
+#endif

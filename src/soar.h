@@ -1,0 +1,64 @@
+#ifndef QS_SOAR_H
+#define QS_SOAR_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/*
+ * QRadar SOAR REST client (libcurl + jansson). One handle = one login and
+ * one reused connection for a whole run. Implemented in soar.c; both the
+ * alert action and the setup handler use it. (Contract agreed up front so
+ * the two can be built in parallel; extend it, do not change it.)
+ *
+ * Errors: functions return 0 or a soar_err; err gets one sentence naming
+ * the host and the cause (SOAR's StatusDTO message quoted, or the HTTP
+ * status, or curl's TLS/DNS/connect error). No secret is ever in err.
+ */
+struct soar_opts {
+	const char *host;       /* no scheme */
+	int port;               /* default 443 */
+	const char *org;        /* matched by cloud_account, uuid, then name */
+	const char *user;       /* email, or API key id when api_keys */
+	const char *secret;     /* password or API key secret */
+	int api_keys;
+	const char *verify;     /* "", "1", "true": system CAs; else a CA path */
+	const char *proxy_host; /* optional; scheme optional (http) */
+	int proxy_port;
+	const char *proxy_user;
+	const char *proxy_password;
+	long budget_ms;         /* total time for retries; 0 = default */
+};
+
+enum soar_err {
+	SOAR_OK = 0,
+	SOAR_CONNECT,   /* DNS, connect, TLS, timeout: host unreachable */
+	SOAR_TLS,       /* certificate problem */
+	SOAR_AUTH,      /* bad credentials (401/403 on login) */
+	SOAR_ORG,       /* org unknown or disabled */
+	SOAR_REFUSED,   /* 4xx with a StatusDTO message (not retried) */
+	SOAR_SERVER,    /* 5xx after retries, or an unparsable answer */
+	SOAR_PROXY,     /* proxy refused the tunnel */
+	SOAR_NOMEM
+};
+
+struct soar;
+
+int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
+		 size_t errlen);
+void soar_free(struct soar *s);
+
+long long soar_org_id(const struct soar *s);
+const char *soar_org_name(const struct soar *s);
+
+/* GET /types/incident/fields (array) and /artifact_types (object); the
+ * caller owns *out. Each is fetched from the server at most once per
+ * handle. */
+int soar_incident_fields(struct soar *s, json_t **out, char *err, size_t n);
+int soar_artifact_types(struct soar *s, json_t **out, char *err, size_t n);
+
+/* The case URL for the notable comment (malloc'd):
+ * https://host:port/#incidents/<id>?orgId=<org>, or on Cloud Pak for
+ * Security (host cases-rest.X) https://X/app/respond/#cases/<id>. */
+char *soar_case_url(const struct soar *s, long long case_id);
+
+#endif

@@ -1,0 +1,58 @@
+#ifndef QS_SPLUNKD_H
+#define QS_SPLUNKD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/*
+ * splunkd REST client: Authorization: Splunk <session key> against the
+ * management URI (payload server_uri, or the persist request's
+ * server.rest_uri). TLS: trusts $SPLUNK_HOME/etc/auth/cacert.pem when it
+ * exists (splunkd's own CA), see the README for loopback.
+ * Implemented in splunkd.c; used by the alert action and the setup
+ * handler. Errors: 0 or a splunkd_err; err names the endpoint, the HTTP
+ * status and splunkd's messages[].text. The session key never appears in
+ * err or in any log.
+ */
+enum splunkd_err {
+	SPLUNKD_OK = 0,
+	SPLUNKD_CONNECT,
+	SPLUNKD_FORBIDDEN,  /* 403: missing capability */
+	SPLUNKD_NOTFOUND,   /* 404 */
+	SPLUNKD_REFUSED,    /* other 4xx */
+	SPLUNKD_SERVER,     /* 5xx or unparsable */
+	SPLUNKD_NOMEM
+};
+
+struct splunkd;
+
+int splunkd_open(struct splunkd **out, const char *server_uri,
+		 const char *session_key, char *err, size_t errlen);
+void splunkd_free(struct splunkd *d);
+
+/* GET path (with output_mode=json added); *out is the parsed body. */
+int splunkd_get(struct splunkd *d, const char *path, json_t **out, char *err,
+		size_t errlen);
+/* POST path, form-encoded from a NULL-terminated list of key, value pairs
+ * (keys may repeat); *out (may be NULL) gets the parsed JSON answer. */
+int splunkd_post_form(struct splunkd *d, const char *path,
+		      const char *const *kv, json_t **out, char *err,
+		      size_t errlen);
+int splunkd_delete(struct splunkd *d, const char *path, char *err,
+		   size_t errlen);
+
+/* The secret stored under realm SA_QRadar_SOAR_<host>, username <user>
+ * (entity "SA_QRadar_SOAR_<host>:<user>:"), malloc'd; the caller wipes and
+ * frees it. 403 → SPLUNKD_FORBIDDEN with a message naming the
+ * list_storage_passwords capability. */
+int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
+		       char **secret, char *err, size_t errlen);
+
+/* POST /services/messages name=…, value=…, severity=… */
+int splunkd_message(struct splunkd *d, const char *name, const char *text,
+		    const char *severity, char *err, size_t errlen);
+
+/* Percent-encodes s for a URL path segment or form value (malloc'd). */
+char *splunkd_escape(const char *s);
+
+#endif
