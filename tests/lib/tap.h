@@ -12,7 +12,7 @@
 
 static int tap_n, tap_failed;
 
-static int tap_ok(int cond, const char *name)
+static inline int tap_ok(int cond, const char *name)
 {
 	tap_n++;
 	if (!cond)
@@ -22,7 +22,7 @@ static int tap_ok(int cond, const char *name)
 	return cond;
 }
 
-static int tap_is_str(const char *got, const char *want, const char *name)
+static inline int tap_is_str(const char *got, const char *want, const char *name)
 {
 	int c = (got == NULL && want == NULL) ||
 		(got && want && strcmp(got, want) == 0);
@@ -33,7 +33,7 @@ static int tap_is_str(const char *got, const char *want, const char *name)
 	return c;
 }
 
-static int tap_is_int(long long got, long long want, const char *name)
+static inline int tap_is_int(long long got, long long want, const char *name)
 {
 	int c = got == want;
 
@@ -42,7 +42,7 @@ static int tap_is_int(long long got, long long want, const char *name)
 	return c;
 }
 
-static int tap_done(void)
+static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
