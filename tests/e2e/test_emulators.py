@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Self-tests of tests/emu/: both emulators must be as strict as the real servers.
+TAP output; exit status 1 if any check fails."""
+import base64
+import io
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EMU = os.path.join(HERE, "..", "emu")
+sys.path.insert(0, EMU)
+import persistconn  # noqa: E402
+
+N = [0]
+FAILED = [0]
+
+
+def ok(cond, desc, detail=None):
+    N[0] += 1
+    if cond:
+        print("ok %d - %s" % (N[0], desc))
+    else:
+        FAILED[0] += 1
+        print("not ok %d - %s" % (N[0], desc))
+        if detail is not None:
+            for line in str(detail).splitlines()[:20]:
+                print("# " + line)
+    sys.stdout.flush()
+    return cond
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def __repr__(self):
+        return "HTTP %s %s" % (self.status, self.body[:300])
+
+
+def http(ctx, method, url, body=None, headers=None, timeout=10):
+    h = dict(headers or {})
+    data = None
+    if body is not None:
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            data = body.encode()
+        else:
+            data = body
+    req = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=timeout) as r:
+            return Resp(r.status, r.headers, r.read())
+    except urllib.error.HTTPError as e:
+        return Resp(e.code, e.headers, e.read())
+
+
+def start(script, args, tmp, name):
+    ready = os.path.join(tmp, name + ".ready")
+    p = subprocess.Popen([sys.executable, os.path.join(EMU, script), "--port", "0",
+                          "--control-port", "0", "--ready-file", ready] + args)
+    for _ in range(200):
+        if os.path.exists(ready):
+            with open(ready) as fh:
+                return p, json.load(fh)
+        if p.poll() is not None:
+            raise RuntimeError("%s exited with %s" % (script, p.returncode))
+        time.sleep(0.05)
+    p.kill()
+    raise RuntimeError("%s did not become ready" % script)
+
+
+def ctl(port, method, path, obj=None):
+    r = http(None, method, "http://127.0.0.1:%d%s" % (port, path), obj)
+    return r.json()
+
+
+def test_persistconn_framing():
+    pkt = persistconn.encode_packet(persistconn.INIT, [b"/bin/x", b"arg"], b"")
+    ok(pkt == b"\x01" + b"2\n6\n/bin/x3\narg0\n", "persistconn INIT packet framing", pkt)
+    pkt = persistconn.encode_packet(persistconn.BLOCK | persistconn.END, block=b'{"a":1}')
+    ok(pkt == b"\x06" + b'7\n{"a":1}', "persistconn BLOCK|END packet framing", pkt)
+    both = b"\n" + persistconn.encode_packet(persistconn.INIT | persistconn.BLOCK, [b"c"], b"xy", b"body")
+    got = persistconn.read_packet(io.BytesIO(both))
+    ok(got["command"] == [b"c"] and got["command_arg"] == b"xy" and got["block"] == b"body",
+       "persistconn parser: stray newline, INIT+BLOCK in one packet", got)
+    bad = False
+    try:
+        persistconn.read_reply(io.BytesIO(b"12x\nabc"))
+    except persistconn.ProtocolError:
+        bad = True
+    ok(bad, "persistconn reply with a non-digit length is a protocol error")
+    short = False
+    try:
+        persistconn.read_reply(io.BytesIO(b"10\nabc"))
+    except persistconn.ProtocolError:
+        short = True
+    ok(short, "persistconn truncated reply is a protocol error")
+
+
+def test_soar(ctx, info, certs):
+    base = "https://127.0.0.1:%d" % info["port"]
+    cp = info["control_port"]
+    # TLS: a client trusting only the unrelated CA must fail.
+    wrong = ssl.create_default_context(cafile=os.path.join(certs, "other-ca.pem"))
+    try:
+        http(wrong, "GET", base + "/rest/const")
+        ok(False, "SOAR: certificate from the wrong CA is rejected by the client")
+    except urllib.error.URLError as e:
+        ok("CERTIFICATE_VERIFY_FAILED" in str(e), "SOAR: certificate from the wrong CA is rejected by the client", e)
+
+    r = http(ctx, "POST", base + "/rest/session?include_permissions=false",
+             {"email": "soar@example.com", "password": "wrong"})
+    ok(r.status == 401 and r.json()["success"] is False, "SOAR: wrong password -> 401 StatusDTO", r)
+    r = http(ctx, "POST", base + "/rest/session?include_permissions=false",
+             {"email": "soar@example.com", "password": "Sup3r$ecret!"})
+    j = r.json() or {}
+    cookie = (r.headers.get("Set-Cookie") or "").split(";")[0]
+    ok(r.status == 200 and cookie.startswith("JSESSIONID=") and j.get("csrf_token")
+       and j["orgs"][0]["id"] == 201 and "uuid" in j["orgs"][0], "SOAR: email/password login", r)
+    sess = {"Cookie": cookie, "X-sess-id": j.get("csrf_token", "")}
+    r = http(ctx, "GET", base + "/rest/orgs/201/types/incident/fields", headers={"Cookie": cookie})
+    ok(r.status == 401, "SOAR: cookie without X-sess-id -> 401", r)
+    r = http(ctx, "GET", base + "/rest/orgs/201/types/incident/fields", headers=sess)
+    ok(r.status == 200 and any(f["name"] == "splunk_notable_event_id" for f in r.json()),
+       "SOAR: field catalogue with a session", r)
+    r = http(ctx, "GET", base + "/rest/orgs/201/types/incident/fields/nope", headers=sess)
+    ok(r.status == 404 and r.json()["success"] is False, "SOAR: unknown field -> 404 StatusDTO", r)
+    r = http(ctx, "GET", base + "/rest/orgs/202", headers=sess)
+    ok(r.status == 403, "SOAR: org the user is not a member of -> 403", r)
+    r = http(ctx, "GET", base + "/rest/orgs/999", headers=sess)
+    ok(r.status == 404, "SOAR: unknown org -> 404", r)
+
+    basic = {"Authorization": "Basic " + base64.b64encode(
+        b"2b8e7a1c-0000-4000-8000-00000000a11e:k3y-s3cret/+=").decode()}
+    r = http(ctx, "GET", base + "/rest/session?include_permissions=false", headers=basic)
+    ok(r.status == 200 and r.json().get("api_key_handle") is not None, "SOAR: API key login", r)
+    badk = {"Authorization": "Basic " + base64.b64encode(b"2b8e7a1c-0000-4000-8000-00000000a11e:nope").decode()}
+    r = http(ctx, "GET", base + "/rest/session", headers=badk)
+    ok(r.status == 401, "SOAR: wrong API secret -> 401", r)
+    r = http(ctx, "GET", base + "/rest/orgs/201/artifact_types", headers=basic)
+    ok(r.status == 200 and any(t["name"] == "IP Address" for t in r.json()["entities"]),
+       "SOAR: artifact_types entities with Basic auth", r)
+
+    inc = {"name": "Splunk: brute force", "discovered_date": 1700000000000,
+           "description": {"format": "text", "content": "x"}, "severity_code": "High",
+           "properties": {"splunk_notable_event_id": "E1@@notable@@abc", "splunk_priority": "1",
+                          "test_multi": [54, "2"]},
+           "artifacts": [{"type": {"name": "IP Address"}, "value": "10.1.1.1"}]}
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents?want_full_data=false", inc, basic)
+    j = r.json() or {}
+    ok(r.status == 200 and j.get("vers") == 1 and j.get("plan_status") == "A"
+       and j.get("severity_code") == 52 and j["properties"]["splunk_priority"] == 54,
+       "SOAR: valid incident created (labels resolved, vers 1, plan_status A)", r)
+    iid = j.get("id")
+    bads = [({"name": "x"}, "discovered_date"),
+            ({"name": "x", "discovered_date": "2024-01-01"}, "discovered_date"),
+            ({"name": "x", "discovered_date": 1, "bogus": 1}, "bogus"),
+            ({"name": "x", "discovered_date": 1, "properties": {"nope": "v"}}, "nope"),
+            ({"name": "x", "discovered_date": 1, "properties": {"splunk_priority": "54"}}, "splunk_priority"),
+            ({"name": "x", "discovered_date": 1, "severity_code": "Critical"}, "severity_code"),
+            ({"name": "x", "discovered_date": 1, "confirmed": "true"}, "confirmed"),
+            ({"name": "x", "discovered_date": 1, "properties": {"splunk_category": "Legacy"}}, "Legacy"),
+            ({"name": "x", "discovered_date": 1, "inc_training": True}, "inc_training"),
+            ({"name": "x", "discovered_date": 1, "artifacts": [{"type": "IP Address", "value": "not an ip"}]},
+             "IP Address")]
+    for body, word in bads:
+        r = http(ctx, "POST", base + "/rest/orgs/201/incidents", body, basic)
+        j = r.json() or {}
+        ok(r.status == 400 and j.get("success") is False and word in (j.get("message") or "")
+           and j.get("error_code") == "generic",
+           "SOAR: invalid incident rejected with 400 naming %s" % word, r)
+
+    q = {"filters": [{"conditions": [
+        {"field_name": "properties.splunk_notable_event_id", "method": "equals", "value": "E1@@NOTABLE@@abc"},
+        {"field_name": "plan_status", "method": "equals", "value": "A"}]}],
+        "sorts": [{"field_name": "create_date", "type": "desc"}], "start": 0, "length": 10}
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged?return_level=normal", q, basic)
+    j = r.json() or {}
+    ok(r.status == 200 and j.get("recordsFiltered") == 1 and j["data"][0]["id"] == iid,
+       "SOAR: query_paged finds the open case by notable id", r)
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged", dict(q, length=500), basic)
+    ok(r.status == 400, "SOAR: query_paged length > 100 -> 400", r)
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query", {"filters": q["filters"]}, basic)
+    ok(r.status == 200 and isinstance(r.json(), list) and len(r.json()) == 1,
+       "SOAR: legacy query returns a bare array", r)
+
+    url = base + "/rest/orgs/201/incidents/%s" % iid
+    r = http(ctx, "PATCH", url, {"changes": [{"field": "properties.splunk_search_name",
+                                             "old_value": {"text": None}, "new_value": {"text": "s"}}],
+                                "version": 1}, basic)
+    ok(r.status == 400, "SOAR: PATCH with a prefixed field handle -> 400", r)
+    r = http(ctx, "PATCH", url, {"changes": [{"field": "splunk_search_name",
+                                             "old_value": {"text": None}, "new_value": {"text": "s1"}}],
+                                "version": 1}, basic)
+    ok(r.status == 200 and r.json()["success"] is True, "SOAR: PATCH at current version succeeds", r)
+    ctl(cp, "POST", "/_emu/bump/%s" % iid, {"name": "renamed by analyst"})
+    r = http(ctx, "PATCH", url, {"changes": [{"field": {"name": "name"}, "old_value": {"text": "Splunk: brute force"},
+                                             "new_value": {"text": "again"}}], "version": 2}, basic)
+    j = r.json() or {}
+    ok(r.status == 200 and j.get("success") is False and j.get("field_failures")
+       and "conflicting edit" in j.get("message", ""), "SOAR: stale PATCH -> 200 success:false field_failures", r)
+    r = http(ctx, "GET", url, headers=basic)
+    ok(r.json()["vers"] == 3 and r.json()["name"] == "renamed by analyst", "SOAR: failed PATCH changed nothing", r)
+    r = http(ctx, "PUT", url, dict(r.json(), vers=1), basic)
+    ok(r.status == 409, "SOAR: PUT with stale vers -> 409", r)
+
+    r = http(ctx, "POST", url + "/artifacts", {"type": "DNS Name", "value": "evil.example",
+                                              "description": {"format": "text", "content": "d"}}, basic)
+    ok(r.status == 200 and isinstance(r.json(), list) and r.json()[0]["type"] == 2,
+       "SOAR: artifact POST answers an array", r)
+    r = http(ctx, "POST", url + "/artifacts", {"type": "Log File", "value": "x.log"}, basic)
+    ok(r.status == 400, "SOAR: file artifact type refused on the JSON endpoint", r)
+    r = http(ctx, "GET", url + "/artifacts", headers=basic)
+    ok(r.status == 200 and len(r.json()) == 2, "SOAR: two artifacts listed", r)
+    r = http(ctx, "POST", url + "/comments", {"text": {"format": "text", "content": "hello"}}, basic)
+    ok(r.status == 200 and r.json()["text"] == "hello", "SOAR: comment created", r)
+
+    ctl(cp, "POST", "/_emu/fault", {"path": "/incidents/query_paged$", "status": 503, "retry_after": "1"})
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged", q, basic)
+    ok(r.status == 503 and r.headers.get("Retry-After") == "1", "SOAR: injected 503 with Retry-After", r)
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged", q, basic)
+    ok(r.status == 200, "SOAR: fault count consumed, next call succeeds", r)
+    ctl(cp, "POST", "/_emu/fault", {"path": "/rest/const", "html": True})
+    r = http(ctx, "GET", base + "/rest/const", headers=basic)
+    ok(r.status == 502 and b"<html>" in r.body, "SOAR: injected HTML 502", r)
+    ctl(cp, "POST", "/_emu/fault", {"path": "/rest/const", "reset": True})
+    try:
+        http(ctx, "GET", base + "/rest/const", headers=basic)
+        ok(False, "SOAR: injected connection reset")
+    except (urllib.error.URLError, ConnectionError, OSError) as e:
+        ok(True, "SOAR: injected connection reset (%s)" % type(e).__name__)
+
+    st = ctl(cp, "GET", "/_emu/state")
+    ok(st["interactive_logins"] == 0 and len(st["puts"]) == 1, "SOAR: state records logins and PUTs", st)
+    reqs = ctl(cp, "GET", "/_emu/requests?path=/incidents$&method=POST")
+    ok(len(reqs) == 1 + len(bads) and "Authorization" in reqs[0]["headers"],
+       "SOAR: request log filters by path and method", len(reqs))
+
+
+def test_splunkd(ctx, info, tmp):
+    base = "https://127.0.0.1:%d" % info["port"]
+    cp = info["control_port"]
+    A = {"Authorization": "Splunk admin-session-key"}
+    AN = {"Authorization": "Splunk analyst-session-key"}
+    FORM = "application/x-www-form-urlencoded"
+    r = http(ctx, "GET", base + "/servicesNS/nobody/SA_QRadar_SOAR/storage/passwords?output_mode=json")
+    ok(r.status == 401, "splunkd: no Authorization -> 401", r)
+    r = http(ctx, "POST", base + "/servicesNS/nobody/SA_QRadar_SOAR/storage/passwords?output_mode=json",
+             urllib.parse.urlencode({"name": "soar@example.com", "password": "s3cret", "realm": "qradar_soar"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 201 and r.json()["entry"][0]["name"] == "qradar_soar:soar@example.com:",
+       "splunkd: password created (201)", r)
+    r = http(ctx, "POST", base + "/servicesNS/nobody/SA_QRadar_SOAR/storage/passwords?output_mode=json",
+             urllib.parse.urlencode({"name": "soar@example.com", "password": "x", "realm": "qradar_soar"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 409, "splunkd: duplicate password -> 409", r)
+    ent = urllib.parse.quote("qradar_soar:soar@example.com:", safe="")
+    u = base + "/servicesNS/nobody/SA_QRadar_SOAR/storage/passwords/%s?output_mode=json" % ent
+    r = http(ctx, "GET", u, headers=A)
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["clear_password"] == "s3cret",
+       "splunkd: password read by entity name", r)
+    r = http(ctx, "GET", u, headers=AN)
+    ok(r.status == 403, "splunkd: user without list_storage_passwords -> 403", r)
+    r = http(ctx, "POST", u, urllib.parse.urlencode({"password": "n3w"}), dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["clear_password"] == "n3w", "splunkd: password updated", r)
+
+    nb = base + "/services/notable_update"
+    r = http(ctx, "POST", nb, {"ruleUIDs": ["a"], "comment": "c", "output_mode": "json"}, A)
+    ok(r.status == 400 and r.json()["success"] is False, "splunkd: notable_update refuses JSON bodies", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"comment": "c", "output_mode": "json"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400, "splunkd: notable_update without ruleUIDs -> 400", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "comment": "c"}),
+             {"Authorization": "Splunk user-session-key", "Content-Type": FORM})
+    ok(r.status == 403, "splunkd: notable_update without edit_notable_events -> 403", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "comment": "QRadar SOAR Case ID: 7",
+                                                      "output_mode": "json"}), dict(AN, **{"Content-Type": FORM}))
+    ok(r.status == 200 and r.json() and r.json()["message"] == "1 event updated successfully",
+       "splunkd: notable_update form-encoded succeeds", r)
+
+    cu = base + "/servicesNS/nobody/SA_QRadar_SOAR/configs/conf-alert_actions/qradar_soar?output_mode=json"
+    r = http(ctx, "POST", cu, urllib.parse.urlencode({"param.host": "soar.example.com", "param.port": "443"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["param.host"] == "soar.example.com",
+       "splunkd: conf-alert_actions stanza updated", r)
+    r = http(ctx, "GET", base + "/servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar?output_mode=json",
+             headers=AN)
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["param.port"] == "443",
+       "splunkd: alerts/alert_actions reflects the conf write", r)
+    ctl(cp, "POST", "/_emu/seed", {"saved_searches": [{"owner": "admin", "app": "SA_QRadar_SOAR", "name": "My Alert",
+                                                       "content": {"action.qradar_soar.param.name": "x"}}]})
+    r = http(ctx, "GET", base + "/servicesNS/admin/SA_QRadar_SOAR/saved/searches/My%20Alert?output_mode=json", headers=A)
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["action.qradar_soar.param.name"] == "x",
+       "splunkd: seeded saved search by search_uri", r)
+    r = http(ctx, "POST", base + "/servicesNS/nobody/SA_QRadar_SOAR/messages",
+             urllib.parse.urlencode({"name": "SA_QRadar_SOAR", "value": "hi", "severity": "warn"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 201, "splunkd: message posted", r)
+
+    # persistconn: the fake driver through the real HTTP path.
+    ctl(cp, "POST", "/_emu/restmap", {"match": "/qradar_soar/setup",
+                                       "driver": os.path.join(EMU, "fake_persist_driver.py"),
+                                       "capability": "admin_all_objects", "passSystemAuth": True})
+    su = base + "/servicesNS/-/SA_QRadar_SOAR/qradar_soar/setup?output_mode=json&x=1"
+    r = http(ctx, "POST", su, urllib.parse.urlencode({"host": "h", "status": "200"}), dict(A, **{"Content-Type": FORM}))
+    j = r.json() or {}
+    e = j.get("echo", {})
+    ok(r.status == 200 and e.get("method") == "POST" and ["host", "h"] in e.get("form", [])
+       and e.get("session", {}).get("authtoken") == "admin-session-key"
+       and e.get("server", {}).get("rest_uri") == base and e.get("ns", {}).get("app") == "SA_QRadar_SOAR"
+       and ["x", "1"] in e.get("query", []) and e.get("system_authtoken"),
+       "splunkd: persist handler gets the request JSON and its reply becomes the response", r)
+    r = http(ctx, "GET", base + "/services/qradar_soar/setup?output_mode=json", headers=AN)
+    ok(r.status == 403, "splunkd: restmap capability admin_all_objects enforced", r)
+    r = http(ctx, "POST", su, urllib.parse.urlencode({"status": "400"}), dict(A, **{"Content-Type": FORM}))
+    st = ctl(cp, "GET", "/_emu/state")
+    ok(r.status == 400 and st["handlers"]["/qradar_soar/setup"]["starts"] == 1,
+       "splunkd: handler status passed through; one persistent process", r)
+
+    # Splunk Web: static files, views, __raw proxy with the form key.
+    app = os.path.join(tmp, "app")
+    os.makedirs(os.path.join(app, "appserver", "static", "js"))
+    os.makedirs(os.path.join(app, "default", "data", "ui", "views"))
+    with open(os.path.join(app, "appserver", "static", "js", "s.js"), "w") as fh:
+        fh.write("// js\n")
+    with open(os.path.join(app, "default", "data", "ui", "views", "setup_page.xml"), "w") as fh:
+        fh.write('<dashboard isDashboard="false" script="js/s.js"><row><panel><html>'
+                 '<div id="main_container"></div></html></panel></row></dashboard>')
+    return app
+
+
+def main():
+    print("TAP version 13")
+    tmp = tempfile.mkdtemp(prefix="emu-selftest-")
+    procs = []
+    try:
+        certs = os.path.join(tmp, "certs")
+        subprocess.check_call(["sh", os.path.join(EMU, "mkcerts.sh"), certs])
+        ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+        tls = ["--cert", os.path.join(certs, "server.pem"), "--key", os.path.join(certs, "server.key")]
+        test_persistconn_framing()
+        p, soar = start("soar_emu.py", tls, tmp, "soar")
+        procs.append(p)
+        test_soar(ctx, soar, certs)
+        app = os.path.join(tmp, "app")
+        p, spl = start("splunkd_emu.py", tls + ["--app-dir", app], tmp, "splunkd")
+        procs.append(p)
+        test_splunkd(ctx, spl, tmp)
+        base = "https://127.0.0.1:%d" % spl["port"]
+        r = http(ctx, "GET", base + "/en-US/static/app/SA_QRadar_SOAR/js/s.js")
+        ok(r.status == 200 and r.body == b"// js\n", "splunkd web: static file served", r)
+        r = http(ctx, "GET", base + "/en-US/static/app/SA_QRadar_SOAR/../../default/app.conf")
+        ok(r.status == 404, "splunkd web: no path escape from appserver/static", r)
+        ws = ctl(spl["control_port"], "POST", "/_emu/web_session", {"user": "admin"})
+        r = http(ctx, "GET", base + "/en-US/app/SA_QRadar_SOAR/setup_page", headers={"Cookie": ws["cookie"]})
+        ok(r.status == 200 and b'id="main_container"' in r.body and b"js/s.js" in r.body,
+           "splunkd web: view rendered with its script", r)
+        raw = base + "/en-US/splunkd/__raw/servicesNS/nobody/SA_QRadar_SOAR/configs/conf-app/install?output_mode=json"
+        body = urllib.parse.urlencode({"is_configured": "1"})
+        r = http(ctx, "POST", raw, body, {"Cookie": ws["cookie"], "Content-Type": "application/x-www-form-urlencoded"})
+        ok(r.status == 401, "splunkd web: __raw POST without X-Splunk-Form-Key -> 401", r)
+        r = http(ctx, "POST", raw, body, {"Cookie": ws["cookie"], "X-Splunk-Form-Key": ws["form_key"],
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+        ok(r.status == 200 and r.json()["entry"][0]["content"]["is_configured"] == "1",
+           "splunkd web: __raw POST with the form key reaches splunkd", r)
+    except Exception as e:  # a crash is a failure, not a silent pass
+        import traceback
+        ok(False, "emulator self-test crashed: %s" % e, traceback.format_exc())
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % N[0])
+    return 1 if FAILED[0] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
