@@ -1,0 +1,115 @@
+"""Helpers for e2e tests written in Python: make certs, start/stop the emulators,
+call the control API.  Usage:
+
+    sys.path.insert(0, "tests/emu"); import harness
+    with harness.Emulators() as emu:          # certs + both emulators in a temp dir
+        emu.soar["port"], emu.splunkd["port"], emu.ca   # CA file for the client
+        emu.soar_ctl("POST", "/_emu/fault", {"path": "/incidents$", "status": 503})
+        emu.splunkd_ctl("GET", "/_emu/state")
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+EMU = os.path.dirname(os.path.abspath(__file__))
+
+
+def make_certs(d):
+    subprocess.check_call(["sh", os.path.join(EMU, "mkcerts.sh"), d])
+    return {k: os.path.join(d, k + ".pem") for k in ("ca", "server", "other-ca")} | {
+        "key": os.path.join(d, "server.key")}
+
+
+def start(script, args, workdir, name, timeout=10):
+    """Start an emulator; returns (Popen, ready dict with port/control_port/pid)."""
+    ready = os.path.join(workdir, name + ".ready")
+    if os.path.exists(ready):
+        os.unlink(ready)
+    p = subprocess.Popen([sys.executable, os.path.join(EMU, script), "--port", "0",
+                          "--control-port", "0", "--ready-file", ready] + list(args))
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(ready):
+            with open(ready) as fh:
+                return p, json.load(fh)
+        if p.poll() is not None:
+            raise RuntimeError("%s exited with status %s" % (script, p.returncode))
+        time.sleep(0.05)
+    p.kill()
+    raise RuntimeError("%s did not become ready" % script)
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def control(port, method, path, obj=None):
+    data = json.dumps(obj).encode() if obj is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raise RuntimeError("control %s %s -> %s %s" % (method, path, e.code, e.read()[:300]))
+
+
+class Emulators:
+    """Context manager: certs + SOAR emulator + splunkd emulator (either can be skipped)."""
+
+    def __init__(self, soar=True, splunkd=True, soar_args=(), splunkd_args=(), workdir=None):
+        self.want = (soar, splunkd)
+        self.soar_args, self.splunkd_args = list(soar_args), list(splunkd_args)
+        self.workdir = workdir
+        self.own_dir = workdir is None
+        self.procs = []
+        self.soar = self.splunkd = None
+
+    def __enter__(self):
+        if self.own_dir:
+            self.workdir = tempfile.mkdtemp(prefix="emu-")
+        self.certs = make_certs(os.path.join(self.workdir, "certs"))
+        self.ca = self.certs["ca"]
+        tls = ["--cert", self.certs["server"], "--key", self.certs["key"]]
+        try:
+            if self.want[0]:
+                p, self.soar = start("soar_emu.py", tls + self.soar_args, self.workdir, "soar")
+                self.procs.append(p)
+            if self.want[1]:
+                p, self.splunkd = start("splunkd_emu.py", tls + self.splunkd_args, self.workdir, "splunkd")
+                self.procs.append(p)
+        except Exception:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            stop(p)
+        if self.own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return False
+
+    def soar_url(self):
+        return "https://127.0.0.1:%d" % self.soar["port"]
+
+    def splunkd_url(self):
+        return "https://127.0.0.1:%d" % self.splunkd["port"]
+
+    def soar_ctl(self, method, path, obj=None):
+        return control(self.soar["control_port"], method, path, obj)
+
+    def splunkd_ctl(self, method, path, obj=None):
+        return control(self.splunkd["control_port"], method, path, obj)
