@@ -113,6 +113,24 @@ def test_persistconn_framing():
     except persistconn.ProtocolError:
         short = True
     ok(short, "persistconn truncated reply is a protocol error")
+    drv = [sys.executable, os.path.join(EMU, "fake_persist_driver.py")]
+    for mode in ("separate", "combined"):
+        ph = persistconn.PersistentHandler(drv, ["bin/qradar_soar_setup"], init_mode=mode, timeout=5)
+        try:
+            a = ph.request({"method": "GET", "form": []})
+            b = ph.request({"method": "POST", "form": [["status", "201"]]})
+            ok(a["status"] == 200 and a["payload"]["init"] == ["bin/qradar_soar_setup"]
+               and b["status"] == 201 and ph.starts == 1,
+               "persistconn client (%s INIT): two requests, one process" % mode, (a, b))
+        finally:
+            ph.stop()
+    ph = persistconn.PersistentHandler([sys.executable, "-c", "import sys; sys.stdin.read(1); sys.stdout.write('3\\nab')"],
+                                       ["x"], timeout=5)
+    try:
+        ph.request({})
+        ok(False, "persistconn client: a driver that dies mid-reply raises ProtocolError")
+    except persistconn.ProtocolError:
+        ok(ph.proc is None, "persistconn client: a driver that dies mid-reply raises ProtocolError")
 
 
 def test_soar(ctx, info, certs):
@@ -248,10 +266,41 @@ def test_soar(ctx, info, certs):
     except (urllib.error.URLError, ConnectionError, OSError) as e:
         ok(True, "SOAR: injected connection reset (%s)" % type(e).__name__)
 
+    ctl(cp, "POST", "/_emu/fault", {"path": "/rest/const", "delay": 0.4})
+    t0 = time.time()
+    r = http(ctx, "GET", base + "/rest/const", headers=basic)
+    ok(r.status == 200 and time.time() - t0 >= 0.4 and r.json()["max_page_size"] == 100,
+       "SOAR: delay fault slows the normal answer", r)
+    r = http(ctx, "PATCH", url, {"changes": [{"field": "severity_code", "new_value": {"text": "Low"}}],
+                                 "version": 3}, basic)
+    ok(r.status == 400, "SOAR: PATCH value wrapper must match the field type", r)
+    r = http(ctx, "GET", base + "/rest/orgs/404", headers=sess)
+    ok(r.status == 403, "SOAR: disabled org -> 403", r)
+
+    ctl(cp, "POST", "/_emu/catalogue", {"fields_file": os.path.join(EMU, "data", "fields_required.json")})
+    body = {"name": "x", "discovered_date": 1700000000000}
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents", body, basic)
+    ok(r.status == 400 and "soc_queue" in r.json()["message"], "SOAR: required custom field enforced", r)
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents", dict(body, properties={"soc_queue": "Tier 2"}), basic)
+    ok(r.status == 200 and r.json()["properties"]["soc_queue"] == 402, "SOAR: required custom field given by label", r)
+    ctl(cp, "POST", "/_emu/catalogue", {"fields_file": os.path.join(EMU, "data", "fields_no_notable.json")})
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged", q, basic)
+    ok(r.status == 400, "SOAR: query on a field missing from the catalogue -> 400", r)
+    ctl(cp, "POST", "/_emu/catalogue", {"fields_file": os.path.join(EMU, "data", "fields.json")})
+
+    r = http(ctx, "POST", base + "/rest/session", {"email": "soar@example.com", "password": "Sup3r$ecret!",
+                                                  "interactive": True})
+    ok(r.status == 200, "SOAR: interactive login accepted (like the real server)", r)
     st = ctl(cp, "GET", "/_emu/state")
-    ok(st["interactive_logins"] == 0 and len(st["puts"]) == 1, "SOAR: state records logins and PUTs", st)
+    ok(st["interactive_logins"] == 1, "SOAR: interactive login recorded", st["logins"])
+    ctl(cp, "POST", "/_emu/expire_sessions")
+    r = http(ctx, "GET", base + "/rest/orgs/201", headers=sess)
+    ok(r.status == 401, "SOAR: expired session -> 401", r)
+
+    st = ctl(cp, "GET", "/_emu/state")
+    ok(st["interactive_logins"] == 1 and len(st["puts"]) == 1, "SOAR: state records logins and PUTs", st)
     reqs = ctl(cp, "GET", "/_emu/requests?path=/incidents$&method=POST")
-    ok(len(reqs) == 1 + len(bads) and "Authorization" in reqs[0]["headers"],
+    ok(len(reqs) == 3 + len(bads) and "Authorization" in reqs[0]["headers"],
        "SOAR: request log filters by path and method", len(reqs))
 
 
@@ -314,6 +363,19 @@ def test_splunkd(ctx, info, tmp):
              urllib.parse.urlencode({"name": "SA_QRadar_SOAR", "value": "hi", "severity": "warn"}),
              dict(A, **{"Content-Type": FORM}))
     ok(r.status == 201, "splunkd: message posted", r)
+    r = http(ctx, "POST", base + "/servicesNS/nobody/SA_QRadar_SOAR/messages",
+             urllib.parse.urlencode({"name": "x", "value": "hi", "severity": "fatal"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400, "splunkd: message with a bad severity -> 400", r)
+    r = http(ctx, "POST", base + "/servicesNS/nobody/SA_QRadar_SOAR/storage/passwords?output_mode=json",
+             urllib.parse.urlencode({"name": "u2", "password": "p"}),
+             {"Authorization": "Splunk user-session-key", "Content-Type": FORM})
+    ok(r.status == 403, "splunkd: password create without capability -> 403", r)
+    r = http(ctx, "DELETE", u, headers=A)
+    r2 = http(ctx, "GET", u, headers=A)
+    ok(r.status == 200 and r2.status == 404, "splunkd: password deleted", (r, r2))
+    r = http(ctx, "POST", cu, {"param.host": "x"}, A)
+    ok(r.status == 400, "splunkd: conf write with a JSON body -> 400", r)
 
     # persistconn: the fake driver through the real HTTP path.
     ctl(cp, "POST", "/_emu/restmap", {"match": "/qradar_soar/setup",

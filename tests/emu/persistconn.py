@@ -114,7 +114,14 @@ class PersistentHandler:
     """splunkd's view of one persistent driver process: started lazily, INIT once,
     one BLOCK|END per request, restarted if it dies."""
 
-    def __init__(self, argv, command, command_arg=b"", env=None, cwd=None, timeout=30):
+    def __init__(self, argv, command, command_arg=b"", env=None, cwd=None, timeout=30,
+                 init_mode="separate"):
+        """init_mode "separate": INIT alone, then BLOCK|END per request (§5.5);
+        "combined": the first request goes as one INIT|BLOCK|END packet (the driver still
+        answers the INIT, then the request)."""
+        if init_mode not in ("separate", "combined"):
+            raise ValueError("init_mode must be 'separate' or 'combined'")
+        self.init_mode = init_mode
         self.argv = list(argv)
         self.command = command
         self.command_arg = command_arg
@@ -130,7 +137,7 @@ class PersistentHandler:
         for line in iter(pipe.readline, b""):
             self.stderr_lines.append(line.decode("utf-8", "replace").rstrip("\n"))
 
-    def _start(self):
+    def _start(self, first_block=None):
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
@@ -138,7 +145,11 @@ class PersistentHandler:
                                      stderr=subprocess.PIPE, env=env, cwd=self.cwd)
         self.starts += 1
         threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
-        self.proc.stdin.write(encode_packet(INIT, self.command, self.command_arg))
+        if first_block is None:
+            self.proc.stdin.write(encode_packet(INIT, self.command, self.command_arg))
+        else:
+            self.proc.stdin.write(encode_packet(INIT | BLOCK | END, self.command, self.command_arg,
+                                                first_block))
         self.proc.stdin.flush()
         r = self._reply()
         if r:
@@ -168,14 +179,18 @@ class PersistentHandler:
         """Send one request (dict -> JSON); return the decoded reply dict."""
         data = json.dumps(req).encode()
         with self.lock:
-            if self.proc is None or self.proc.poll() is not None:
-                self._start()
-            try:
-                self.proc.stdin.write(encode_packet(BLOCK | END, block=data))
-                self.proc.stdin.flush()
-            except (BrokenPipeError, OSError) as e:
-                self.stop()
-                raise ProtocolError("driver stdin closed: %s" % e)
+            fresh = self.proc is None or self.proc.poll() is not None
+            if fresh and self.init_mode == "combined":
+                self._start(first_block=data)
+            else:
+                if fresh:
+                    self._start()
+                try:
+                    self.proc.stdin.write(encode_packet(BLOCK | END, block=data))
+                    self.proc.stdin.flush()
+                except (BrokenPipeError, OSError) as e:
+                    self.stop()
+                    raise ProtocolError("driver stdin closed: %s" % e)
             raw = self._reply()
         try:
             rep = json.loads(raw)

@@ -413,7 +413,8 @@ class SplunkdEmu:
                 env = dict(h.get("driver_env", {}))
                 cmd = [h.get("script", h["driver"])] + list(h.get("script_args", []))
                 ph = persistconn.PersistentHandler(argv, cmd, h.get("command_arg", ""), env=env,
-                                                   cwd=h.get("cwd"), timeout=h.get("timeout", 60))
+                                                   cwd=h.get("cwd"), timeout=h.get("timeout", 60),
+                                                   init_mode=h.get("init_mode", "separate"))
                 self.handlers[key] = ph
             return ph
 
