@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 EMU = os.path.dirname(os.path.abspath(__file__))
@@ -22,8 +23,9 @@ EMU = os.path.dirname(os.path.abspath(__file__))
 
 def make_certs(d):
     subprocess.check_call(["sh", os.path.join(EMU, "mkcerts.sh"), d])
-    return {k: os.path.join(d, k + ".pem") for k in ("ca", "server", "other-ca")} | {
-        "key": os.path.join(d, "server.key")}
+    out = {k: os.path.join(d, k + ".pem") for k in ("ca", "server", "other-ca")}
+    out["key"] = os.path.join(d, "server.key")
+    return out
 
 
 def start(script, args, workdir, name, timeout=10):
