@@ -144,6 +144,9 @@ def test_soar(ctx, info, certs):
     except urllib.error.URLError as e:
         ok("CERTIFICATE_VERIFY_FAILED" in str(e), "SOAR: certificate from the wrong CA is rejected by the client", e)
 
+    r = http(ctx, "POST", base + "/rest/session", "email=soar%40example.com&password=x",
+             {"Content-Type": "application/x-www-form-urlencoded"})
+    ok(r.status == 415, "SOAR: login body must be JSON (415)", r)
     r = http(ctx, "POST", base + "/rest/session?include_permissions=false",
              {"email": "soar@example.com", "password": "wrong"})
     ok(r.status == 401 and r.json()["success"] is False, "SOAR: wrong password -> 401 StatusDTO", r)

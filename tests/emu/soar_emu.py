@@ -492,6 +492,9 @@ class SoarEmu:
 
     def route_session(self, method, q, body, headers):
         if method == "POST":
+            ctype = headers.get("Content-Type", "")
+            if not ctype.lower().startswith("application/json"):
+                return jresp(415, status_dto("Unsupported Media Type: %s" % ctype))
             try:
                 obj = json.loads(body.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
