@@ -50,7 +50,10 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 .PHONY: all deps check unit demo bench asan valgrind-check fuzz fuzz-smoke \
 	package clean format-check lint tests
 
-all: $(DEPS_STAMP) $(BIN)/qradar_soar $(BIN)/qradar_soar_setup
+# The setup handler is built once its main exists.
+EXES := $(BIN)/qradar_soar $(if $(wildcard src/setup_main.c),$(BIN)/qradar_soar_setup)
+
+all: $(DEPS_STAMP) $(EXES)
 
 # Installs missing Debian packages once; rebuilt only when the script changes.
 $(DEPS_STAMP): scripts/deps.sh
