@@ -1,0 +1,219 @@
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct http {
+	CURL *curl;
+	struct http_opts o;
+};
+
+static int curl_ready;
+
+int http_new(struct http **out, const struct http_opts *o, char *err,
+	     size_t errlen)
+{
+	struct http *h;
+
+	*out = NULL;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(err, errlen, "libcurl could not be initialised");
+			return HTTP_OTHER;
+		}
+		curl_ready = 1;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h || !(h->curl = curl_easy_init())) {
+		free(h);
+		snprintf(err, errlen, "out of memory");
+		return HTTP_NOMEM;
+	}
+	h->o = *o;
+	*out = h;
+	return HTTP_OK;
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+
+	if (buf_append(&r->body, p, size * n) != BUF_OK)
+		return 0; /* aborts the transfer: body over the cap */
+	return size * n;
+}
+
+static void copy_header(char *dst, size_t dn, const char *v, size_t vn)
+{
+	while (vn && (*v == ' ' || *v == '\t')) {
+		v++;
+		vn--;
+	}
+	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
+		vn--;
+	if (vn >= dn)
+		vn = dn - 1;
+	memcpy(dst, v, vn);
+	dst[vn] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+		copy_header(r->retry_after, sizeof(r->retry_after), p + 12,
+			    len - 12);
+	else if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0)
+		copy_header(r->content_type, sizeof(r->content_type), p + 13,
+			    len - 13);
+	return len;
+}
+
+static int classify(CURLcode c)
+{
+	switch (c) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return HTTP_CONNECT;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return HTTP_PROXY;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HTTP_TIMEOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CIPHER:
+		return HTTP_TLS;
+	case CURLE_OUT_OF_MEMORY:
+		return HTTP_NOMEM;
+	default:
+		return HTTP_OTHER;
+	}
+}
+
+int http_request(struct http *h, const char *method, const char *url,
+		 const char *const *headers, const char *body, size_t body_len,
+		 struct http_response *resp, char *err, size_t errlen)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hl = NULL, *t;
+	CURL *c = h->curl;
+	CURLcode cc;
+	size_t i;
+	int rc = HTTP_OK;
+	curl_off_t up = 0;
+
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&resp->body, BUF_CAP_HTTP);
+	for (i = 0; headers && headers[i]; i++) {
+		t = curl_slist_append(hl, headers[i]);
+		if (!t) {
+			curl_slist_free_all(hl);
+			snprintf(err, errlen, "out of memory");
+			return HTTP_NOMEM;
+		}
+		hl = t;
+	}
+	/* Reset clears per-request state but keeps the live connection. */
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->o.ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	if (h->o.https_only)
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	if (h->o.proxy)
+		curl_easy_setopt(c, CURLOPT_PROXY, h->o.proxy);
+	if (h->o.proxy_userpwd)
+		curl_easy_setopt(c, CURLOPT_PROXYUSERPWD, h->o.proxy_userpwd);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+			 h->o.timeout_ms > 0 ? h->o.timeout_ms : 60000L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/1.0");
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		if (body || strcmp(method, "POST") == 0 ||
+		    strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)(body ? body_len : 0));
+		}
+	}
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
+	resp->sent = up > 0 || resp->status != 0;
+	if (cc != CURLE_OK) {
+		char host[256] = "";
+		CURLU *u = curl_url();
+		char *hn = NULL;
+
+		if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		    curl_url_get(u, CURLUPART_HOST, &hn, 0) == CURLUE_OK)
+			snprintf(host, sizeof(host), "%s", hn);
+		curl_free(hn);
+		curl_url_cleanup(u);
+		if (cc == CURLE_WRITE_ERROR && resp->body.failed)
+			snprintf(err, errlen, "%s: the answer is larger than %u bytes",
+				 host, (unsigned)BUF_CAP_HTTP);
+		else
+			snprintf(err, errlen, "%s: %s", host,
+				 ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		rc = classify(cc);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hl);
+	return rc;
+}
+
+void http_response_free(struct http_response *r)
+{
+	buf_free(&r->body);
+}
+
+char *http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT(BUF_CAP_TEMPLATE);
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.' || *p == '~') {
+			buf_putc(&b, (char)*p);
+		} else {
+			buf_putc(&b, '%');
+			buf_putc(&b, hex[*p >> 4]);
+			buf_putc(&b, hex[*p & 15]);
+		}
+	}
+	return buf_take(&b);
+}

@@ -1,0 +1,53 @@
+#ifndef QS_HTTP_H
+#define QS_HTTP_H
+
+#include "buf.h"
+
+#include <stddef.h>
+
+/*
+ * A thin libcurl wrapper: one easy handle per client so the connection is
+ * reused (keep-alive) for a whole run. TLS peers and host names are always
+ * verified; ca_file NULL means the system CAs. Request and response bodies
+ * are bytes; the response body is capped at BUF_CAP_HTTP.
+ * Headers given to http_request are never logged by this module.
+ */
+struct http;
+
+struct http_opts {
+	const char *ca_file;      /* NULL: system CAs */
+	const char *proxy;        /* NULL: none (libcurl's env proxies apply) */
+	const char *proxy_userpwd;/* "user:password" or NULL */
+	long timeout_ms;          /* per request */
+	int https_only;
+};
+
+struct http_response {
+	long status;              /* 0 when no HTTP answer came back */
+	struct buf body;
+	char retry_after[32];     /* the Retry-After header, if any */
+	char content_type[128];
+	int sent;                 /* the request was (at least partly) sent */
+};
+
+enum http_err { HTTP_OK = 0, HTTP_CONNECT, HTTP_TLS, HTTP_TIMEOUT,
+		HTTP_PROXY, HTTP_NOMEM, HTTP_OTHER };
+
+int http_new(struct http **out, const struct http_opts *o, char *err,
+	     size_t errlen);
+void http_free(struct http *h);
+
+/* Sends one request. headers: NULL-terminated "Name: value" strings.
+ * body may be NULL. On a transport failure returns an http_err and err
+ * names the URL's host and curl's reason; an HTTP error status is not a
+ * failure here (resp->status tells). resp must be freed with
+ * http_response_free. */
+int http_request(struct http *h, const char *method, const char *url,
+		 const char *const *headers, const char *body, size_t body_len,
+		 struct http_response *resp, char *err, size_t errlen);
+void http_response_free(struct http_response *r);
+
+/* A malloc'd percent-encoding of s (RFC 3986 unreserved kept). */
+char *http_escape(const char *s);
+
+#endif
