@@ -137,7 +137,8 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST,
+			 h->o.skip_host_check ? 0L : 2L);
 	if (h->o.ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
 	if (h->o.https_only)

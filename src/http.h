@@ -20,6 +20,7 @@ struct http_opts {
 	const char *proxy_userpwd;/* "user:password" or NULL */
 	long timeout_ms;          /* per request */
 	int https_only;
+	int skip_host_check;      /* chain still verified; see splunkd.c */
 };
 
 struct http_response {
