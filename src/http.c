@@ -76,7 +76,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
 		copy_header(r->retry_after, sizeof(r->retry_after), p + 12,
 			    len - 12);
-	else if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0)
+	else if (len > 11 && strncasecmp(p, "Set-Cookie:", 11) == 0) {
+		const char *v = p + 11, *end = p + len, *semi;
+
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if ((size_t)(end - v) > 11 && strncmp(v, "JSESSIONID=", 11) == 0) {
+			semi = memchr(v, ';', (size_t)(end - v));
+			copy_header(r->session_cookie, sizeof(r->session_cookie), v,
+				    (size_t)((semi ? semi : end) - v));
+		}
+	} else if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0)
 		copy_header(r->content_type, sizeof(r->content_type), p + 13,
 			    len - 13);
 	return len;

@@ -28,6 +28,7 @@ struct http_response {
 	struct buf body;
 	char retry_after[32];     /* the Retry-After header, if any */
 	char content_type[128];
+	char session_cookie[512]; /* "JSESSIONID=…" from Set-Cookie */
 	int sent;                 /* the request was (at least partly) sent */
 };
 

@@ -42,6 +42,10 @@ enum soar_err {
 };
 
 struct soar;
+/* Field lookup the update needs: the caller's catalog. */
+struct catalog_view {
+	const struct catalog *cat;
+};
 
 int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		 size_t errlen);
@@ -60,5 +64,29 @@ int soar_artifact_types(struct soar *s, json_t **out, char *err, size_t n);
  * https://host:port/#incidents/<id>?orgId=<org>, or on Cloud Pak for
  * Security (host cases-rest.X) https://X/app/respond/#cases/<id>. */
 char *soar_case_url(const struct soar *s, long long case_id);
+
+/* The open (plan_status A) case whose properties.splunk_notable_event_id
+ * equals key, newest first: *out_incident (caller owns) or NULL. */
+int soar_find_open_case(struct soar *s, const char *key, json_t **out_incident,
+			char *err, size_t n);
+
+/* POST /incidents with body (borrowed); *out_id the new case's id. When the
+ * outcome of a send is unknown (timeout after sending) and dedup_key is
+ * given, the create is retried only after a query shows no such case. */
+int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
+		     long long *out_id, char *err, size_t n);
+
+/* PATCHes incident (borrowed, as read from the server) with the mapped
+ * fields of changes (casebuild's "changes") whose value differs; sets
+ * *npatched to the number of fields changed. */
+int soar_update_case(struct soar *s, const json_t *incident,
+		     const json_t *changes, const struct catalog_view *cv,
+		     int *npatched, char *err, size_t n);
+
+/* POSTs the artifacts (array of {type,value,description}) the case does
+ * not have yet; *nadded gets how many were added. */
+int soar_add_artifacts(struct soar *s, long long case_id,
+		       const json_t *artifacts, int *nadded, char *err,
+		       size_t n);
 
 #endif

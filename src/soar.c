@@ -1,0 +1,696 @@
+#include "soar.h"
+#include "buf.h"
+#include "catalog.h"
+#include "http.h"
+#include "log.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define DEFAULT_BUDGET_MS 120000L
+#define MAX_BACKOFF_MS 16000L
+
+struct soar {
+	struct http *http;
+	char base[1024];         /* https://host:port */
+	char host[512];
+	int port;
+	char *auth;              /* "Authorization: Basic …" (API keys) */
+	char *cookie;            /* "Cookie: JSESSIONID=…" */
+	char *csrf;              /* "X-sess-id: …" */
+	const struct soar_opts *o;
+	long long org_id;
+	char org_name[256];
+	json_t *fields;          /* cached /types/incident/fields */
+	json_t *types;           /* cached /artifact_types */
+	long budget_ms;
+	struct timespec start;
+};
+
+static void wipe_free(char *p)
+{
+	volatile char *v = p;
+
+	if (!p)
+		return;
+	while (*v)
+		*v++ = 0;
+	free(p);
+}
+
+static long elapsed_ms(const struct soar *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->start.tv_sec) * 1000L +
+	       (now.tv_nsec - s->start.tv_nsec) / 1000000L;
+}
+
+static char *dup_header(const char *name, const char *value)
+{
+	struct buf b = BUF_INIT(8192);
+
+	buf_printf(&b, "%s: %s", name, value);
+	return buf_take(&b);
+}
+
+/* SOAR's StatusDTO is {"success":false,"message":"…",…}. */
+static void status_message(const struct http_response *r, char *out, size_t n)
+{
+	json_t *j = json_loads(buf_str(&r->body), 0, NULL);
+	const char *m = json_string_value(json_object_get(j, "message"));
+
+	if (m && *m)
+		snprintf(out, n, "\"%s\"", m);
+	else if (strncasecmp(r->content_type, "text/html", 9) == 0)
+		snprintf(out, n, "an HTML error page");
+	else
+		out[0] = '\0';
+	json_decref(j);
+}
+
+static int retryable(long status)
+{
+	return status == 500 || status == 502 || status == 503 ||
+	       status == 504 || status == 429;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int login(struct soar *s, char *err, size_t n);
+
+/*
+ * One SOAR call with the run's retry policy: connection failures,
+ * timeouts, 5xx and HTML error pages are retried with capped exponential
+ * backoff (Retry-After honoured) inside the run's time budget; 4xx are
+ * not, except one re-login on 401 in email mode. A POST whose request may
+ * have reached the server is not retried here (see soar_create_case).
+ * *out gets the parsed JSON answer (may be NULL for an empty body).
+ */
+static int call(struct soar *s, const char *method, const char *path,
+		const json_t *body, int idempotent, json_t **out, int *unknown,
+		char *err, size_t n)
+{
+	char url[2048], msg[1024], *text = NULL;
+	const char *hdr[6];
+	struct http_response r;
+	long backoff = 1000;
+	int relogged = 0, rc, h;
+
+	if (out)
+		*out = NULL;
+	if (unknown)
+		*unknown = 0;
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (!text) {
+			snprintf(err, n, "out of memory");
+			return SOAR_NOMEM;
+		}
+	}
+	for (;;) {
+		h = 0;
+		hdr[h++] = "Content-Type: application/json";
+		hdr[h++] = "Accept: application/json";
+		if (s->auth)
+			hdr[h++] = s->auth;
+		if (s->cookie)
+			hdr[h++] = s->cookie;
+		if (s->csrf)
+			hdr[h++] = s->csrf;
+		hdr[h] = NULL;
+		rc = http_request(s->http, method, url, hdr, text,
+				  text ? strlen(text) : 0, &r, err, n);
+		if (rc == HTTP_OK && r.status >= 200 && r.status < 300)
+			break;
+		if (rc == HTTP_OK && r.status == 401 && !s->o->api_keys &&
+		    !relogged && strcmp(path, "/rest/session") != 0) {
+			http_response_free(&r);
+			relogged = 1;
+			rc = login(s, err, n);
+			if (rc)
+				goto out;
+			continue;
+		}
+		if (rc == HTTP_NOMEM) {
+			http_response_free(&r);
+			rc = SOAR_NOMEM;
+			goto out;
+		}
+		if (rc == HTTP_TLS) {
+			http_response_free(&r);
+			rc = SOAR_TLS;
+			goto out;
+		}
+		if (rc == HTTP_PROXY) {
+			http_response_free(&r);
+			rc = SOAR_PROXY;
+			goto out;
+		}
+		if (rc == HTTP_OK && !retryable(r.status) &&
+		    strncasecmp(r.content_type, "text/html", 9) != 0) {
+			status_message(&r, msg, sizeof(msg));
+			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
+				 s->host, r.status, msg[0] ? " " : "", msg);
+			rc = (r.status == 401 || r.status == 403) ? SOAR_AUTH :
+								     SOAR_REFUSED;
+			http_response_free(&r);
+			goto out;
+		}
+		/* transient: retry when allowed and within budget */
+		if (rc == HTTP_OK) {
+			status_message(&r, msg, sizeof(msg));
+			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
+				 s->host, r.status, msg[0] ? " " : "", msg);
+			if (r.retry_after[0]) {
+				long ra = strtol(r.retry_after, NULL, 10) * 1000L;
+
+				if (ra > backoff)
+					backoff = ra;
+			}
+		}
+		/* 502/503/504/429 and a connection never made mean the server
+		 * did not act; after a timeout or a 500 it may have. */
+		if (!idempotent &&
+		    (rc != HTTP_OK ? r.sent :
+				     !(r.status >= 502 || r.status == 429))) {
+			/* the server may have acted on it */
+			if (unknown)
+				*unknown = 1;
+			http_response_free(&r);
+			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
+			goto out;
+		}
+		http_response_free(&r);
+		if (elapsed_ms(s) + backoff > s->budget_ms) {
+			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
+			goto out;
+		}
+		warnf("%s; retrying in %ld ms", err, backoff);
+		pause_ms(backoff);
+		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
+	}
+	rc = SOAR_OK;
+	if (out && r.body.len) {
+		json_error_t je;
+
+		*out = json_loads(buf_str(&r.body), 0, &je);
+		if (!*out) {
+			snprintf(err, n, "SOAR %s %s on %s: the answer is not JSON (%s)",
+				 method, path, s->host, je.text);
+			rc = SOAR_SERVER;
+		}
+	}
+	if (rc == SOAR_OK && !relogged && strcmp(path, "/rest/session") == 0 &&
+	    strcmp(method, "POST") == 0 && r.session_cookie[0]) {
+		wipe_free(s->cookie);
+		s->cookie = dup_header("Cookie", r.session_cookie);
+		log_add_secret(r.session_cookie + strlen("JSESSIONID="));
+	}
+	http_response_free(&r);
+out:
+	free(text);
+	return rc;
+}
+
+static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
+{
+	const json_t *orgs = json_object_get(session, "orgs"), *o;
+	const char *want = s->o->org;
+	const char *keys[] = { "cloud_account", "uuid", "name" };
+	struct buf seen = BUF_INIT(4096);
+	size_t i, k;
+
+	for (k = 0; k < 3; k++) {
+		json_array_foreach(orgs, i, o) {
+			const char *v = json_string_value(json_object_get(o, keys[k]));
+
+			if (!v || strcmp(v, want) != 0)
+				continue;
+			snprintf(s->org_name, sizeof(s->org_name), "%s",
+				 json_string_value(json_object_get(o, "name")) ?
+				 json_string_value(json_object_get(o, "name")) : want);
+			if (json_is_false(json_object_get(o, "enabled"))) {
+				snprintf(err, n, "SOAR org \"%s\" on %s is disabled",
+					 s->org_name, s->host);
+				buf_free(&seen);
+				return SOAR_ORG;
+			}
+			s->org_id = json_integer_value(json_object_get(o, "id"));
+			buf_free(&seen);
+			return SOAR_OK;
+		}
+	}
+	json_array_foreach(orgs, i, o) {
+		const char *v = json_string_value(json_object_get(o, "name"));
+
+		buf_printf(&seen, "%s\"%s\"", i ? ", " : "", v ? v : "?");
+	}
+	snprintf(err, n, "SOAR org \"%s\" not found on %s; the account can see: %s",
+		 want, s->host, seen.len ? buf_str(&seen) : "no orgs");
+	buf_free(&seen);
+	return SOAR_ORG;
+}
+
+static int login(struct soar *s, char *err, size_t n)
+{
+	json_t *sess = NULL, *body = NULL;
+	const char *csrf;
+	int rc;
+
+	if (s->o->api_keys) {
+		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err, n);
+	} else {
+		wipe_free(s->cookie);
+		wipe_free(s->csrf);
+		s->cookie = s->csrf = NULL;
+		/* never "interactive": that would log the user out of the UI */
+		body = json_pack("{s:s,s:s}", "email", s->o->user, "password",
+				 s->o->secret);
+		if (!body) {
+			snprintf(err, n, "out of memory");
+			return SOAR_NOMEM;
+		}
+		rc = call(s, "POST", "/rest/session", body, 1, &sess, NULL, err, n);
+		json_decref(body);
+	}
+	if (rc == SOAR_AUTH || rc == SOAR_REFUSED) {
+		snprintf(err + strlen(err), n - strlen(err),
+			 " (login as \"%s\" refused: check the %s)", s->o->user,
+			 s->o->api_keys ? "API key id and secret" : "email and password");
+		rc = SOAR_AUTH;
+	}
+	if (rc)
+		goto out;
+	if (!s->o->api_keys) {
+		csrf = json_string_value(json_object_get(sess, "csrf_token"));
+		if (!csrf || !s->cookie) {
+			snprintf(err, n, "SOAR login on %s returned no session", s->host);
+			rc = SOAR_SERVER;
+			goto out;
+		}
+		log_add_secret(csrf);
+		s->csrf = dup_header("X-sess-id", csrf);
+	}
+	rc = pick_org(s, sess, err, n);
+out:
+	json_decref(sess);
+	return rc;
+}
+
+static int is_system_ca(const char *v)
+{
+	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+}
+
+int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
+		 size_t n)
+{
+	struct soar *s = calloc(1, sizeof(*s));
+	struct http_opts ho = { NULL, NULL, NULL, 60000L, 1, 0 };
+	char proxy[1024], userpwd[1024];
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	s->o = o;
+	s->port = o->port > 0 ? o->port : 443;
+	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : DEFAULT_BUDGET_MS;
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	snprintf(s->host, sizeof(s->host), "%s", o->host ? o->host : "");
+	snprintf(s->base, sizeof(s->base), "https://%s:%d", s->host, s->port);
+	log_add_secret(o->secret);
+	log_add_secret(o->proxy_password);
+	if (!is_system_ca(o->verify))
+		ho.ca_file = o->verify;
+	if (o->proxy_host && *o->proxy_host) {
+		snprintf(proxy, sizeof(proxy), "%s%s:%d",
+			 strstr(o->proxy_host, "://") ? "" : "http://",
+			 o->proxy_host, o->proxy_port > 0 ? o->proxy_port : 3128);
+		ho.proxy = proxy;
+		if (o->proxy_user && *o->proxy_user) {
+			snprintf(userpwd, sizeof(userpwd), "%s:%s", o->proxy_user,
+				 o->proxy_password ? o->proxy_password : "");
+			ho.proxy_userpwd = userpwd;
+		}
+	}
+	rc = http_new(&s->http, &ho, err, n);
+	if (rc) {
+		soar_free(s);
+		return SOAR_NOMEM;
+	}
+	if (o->api_keys) {
+		struct buf kv = BUF_INIT(4096);
+		unsigned char enc[8192];
+		int len;
+
+		buf_printf(&kv, "%s:%s", o->user ? o->user : "",
+			   o->secret ? o->secret : "");
+		if (kv.failed || kv.len > 6000) {
+			buf_free(&kv);
+			soar_free(s);
+			snprintf(err, n, "SOAR API key id or secret too long");
+			return SOAR_AUTH;
+		}
+		len = EVP_EncodeBlock(enc, (const unsigned char *)buf_str(&kv),
+				      (int)kv.len);
+		wipe_free(buf_take(&kv));
+		enc[len] = '\0';
+		log_add_secret((const char *)enc);
+		s->auth = dup_header("Authorization", "Basic ");
+		{
+			struct buf a = BUF_INIT(16384);
+
+			buf_printf(&a, "Authorization: Basic %s", enc);
+			wipe_free(s->auth);
+			s->auth = buf_take(&a);
+		}
+		memset(enc, 0, sizeof(enc));
+	}
+	memset(userpwd, 0, sizeof(userpwd));
+	rc = login(s, err, n);
+	if (rc) {
+		soar_free(s);
+		return rc;
+	}
+	*out = s;
+	return SOAR_OK;
+}
+
+void soar_free(struct soar *s)
+{
+	if (!s)
+		return;
+	http_free(s->http);
+	wipe_free(s->auth);
+	wipe_free(s->cookie);
+	wipe_free(s->csrf);
+	json_decref(s->fields);
+	json_decref(s->types);
+	free(s);
+}
+
+long long soar_org_id(const struct soar *s)
+{
+	return s->org_id;
+}
+
+const char *soar_org_name(const struct soar *s)
+{
+	return s->org_name;
+}
+
+static int org_get(struct soar *s, const char *sub, json_t **cache,
+		   json_t **out, char *err, size_t n)
+{
+	char path[512];
+	int rc;
+
+	if (!*cache) {
+		snprintf(path, sizeof(path), "/rest/orgs/%lld%s", s->org_id, sub);
+		rc = call(s, "GET", path, NULL, 1, cache, NULL, err, n);
+		if (rc)
+			return rc;
+	}
+	*out = json_incref(*cache);
+	return SOAR_OK;
+}
+
+int soar_incident_fields(struct soar *s, json_t **out, char *err, size_t n)
+{
+	return org_get(s, "/types/incident/fields", &s->fields, out, err, n);
+}
+
+int soar_artifact_types(struct soar *s, json_t **out, char *err, size_t n)
+{
+	return org_get(s, "/artifact_types", &s->types, out, err, n);
+}
+
+char *soar_case_url(const struct soar *s, long long id)
+{
+	struct buf b = BUF_INIT(4096);
+
+	if (strncmp(s->host, "cases-rest.", 11) == 0)
+		buf_printf(&b, "https://%s/app/respond/#cases/%lld", s->host + 11, id);
+	else
+		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", s->host,
+			   s->port, id, s->org_id);
+	return buf_take(&b);
+}
+
+int soar_find_open_case(struct soar *s, const char *key, json_t **out,
+			char *err, size_t n)
+{
+	char path[256];
+	json_t *q, *res = NULL, *first;
+	int rc;
+
+	*out = NULL;
+	q = json_pack("{s:[{s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}],s:[{s:s,s:s}],s:i,s:i}",
+		      "filters", "conditions", "field_name",
+		      "properties.splunk_notable_event_id", "method", "equals",
+		      "value", key, "field_name", "plan_status", "method", "equals",
+		      "value", "A", "sorts", "field_name", "create_date", "type",
+		      "desc", "start", 0, "length", 1);
+	if (!q) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/query_paged",
+		 s->org_id);
+	rc = call(s, "POST", path, q, 1, &res, NULL, err, n);
+	json_decref(q);
+	if (rc)
+		return rc;
+	first = json_array_get(json_object_get(res, "data"), 0);
+	if (first)
+		*out = json_incref(first);
+	json_decref(res);
+	return SOAR_OK;
+}
+
+int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
+		     long long *out_id, char *err, size_t n)
+{
+	char path[256];
+	json_t *res = NULL, *found = NULL;
+	int rc, unknown, tries = 0;
+	long backoff = 1000;
+
+	snprintf(path, sizeof(path),
+		 "/rest/orgs/%lld/incidents?want_full_data=false", s->org_id);
+	for (;;) {
+		rc = call(s, "POST", path, body, 0, &res, &unknown, err, n);
+		if (rc == SOAR_OK || !unknown)
+			break;
+		/* The server may have created it: look before sending again. */
+		if (!dedup_key || ++tries > 5 ||
+		    elapsed_ms(s) + backoff > s->budget_ms)
+			break;
+		warnf("%s; checking whether the case exists before retrying", err);
+		pause_ms(backoff);
+		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
+		if (soar_find_open_case(s, dedup_key, &found, err, n) == SOAR_OK &&
+		    found) {
+			*out_id = json_integer_value(json_object_get(found, "id"));
+			json_decref(found);
+			return SOAR_OK;
+		}
+	}
+	if (rc)
+		return rc;
+	*out_id = json_integer_value(json_object_get(res, "id"));
+	json_decref(res);
+	if (*out_id <= 0) {
+		snprintf(err, n, "SOAR created a case on %s but returned no id", s->host);
+		return SOAR_SERVER;
+	}
+	return SOAR_OK;
+}
+
+/* The typed wrapper PATCH expects for a field's value. */
+static const char *wrapper(const char *input_type)
+{
+	static const struct {
+		const char *t, *w;
+	} m[] = { { "text", "text" },	       { "textarea", "textarea" },
+		  { "boolean", "boolean" },	       { "datepicker", "date" },
+		  { "datetimepicker", "date" },      { "select", "id" },
+		  { "select_owner", "id" },	       { "multiselect", "ids" },
+		  { "multiselect_members", "ids" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (strcmp(input_type, m[i].t) == 0)
+			return m[i].w;
+	return "object";
+}
+
+/* Compares a wanted value with the incident's current one. */
+static int same(const json_t *want, const json_t *cur)
+{
+	if (json_is_object(want) && json_object_get(want, "content"))
+		want = json_object_get(want, "content");
+	if (json_is_object(cur) && json_object_get(cur, "content"))
+		cur = json_object_get(cur, "content");
+	if (json_is_array(want) && json_is_array(cur)) {
+		size_t i, j;
+		json_t *a, *b;
+
+		if (json_array_size(want) != json_array_size(cur))
+			return 0;
+		json_array_foreach(want, i, a) {
+			int hit = 0;
+
+			json_array_foreach(cur, j, b)
+				if (json_equal(a, b))
+					hit = 1;
+			if (!hit)
+				return 0;
+		}
+		return 1;
+	}
+	return json_equal(want, cur);
+}
+
+int soar_update_case(struct soar *s, const json_t *incident,
+		     const json_t *changes, const struct catalog_view *cv,
+		     int *npatched, char *err, size_t n)
+{
+	char path[256];
+	json_t *patch = NULL, *list, *res = NULL, *cur_inc = NULL, *spec;
+	const char *key;
+	long long id = json_integer_value(json_object_get(incident, "id"));
+	int rc = SOAR_OK, attempt;
+
+	*npatched = 0;
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld", s->org_id,
+		 id);
+	cur_inc = json_incref((json_t *)incident);
+	for (attempt = 0; attempt < 3; attempt++) {
+		patch = json_pack("{s:[],s:O}", "changes", "version",
+				  json_object_get(cur_inc, "vers"));
+		if (!patch) {
+			rc = SOAR_NOMEM;
+			snprintf(err, n, "out of memory");
+			goto out;
+		}
+		list = json_object_get(patch, "changes");
+		json_object_foreach((json_t *)changes, key, spec) {
+			const struct fielddef *f = catalog_field(cv->cat, key);
+			const json_t *want = json_object_get(spec, "value"), *cur;
+			const char *w;
+
+			if (!f || strcmp(f->name, "splunk_notable_event_id") == 0)
+				continue;
+			cur = f->prefix ? json_object_get(json_object_get(cur_inc,
+									  f->prefix),
+							  f->name)
+					: json_object_get(cur_inc, f->name);
+			if (cur && same(want, cur))
+				continue;
+			w = wrapper(f->input_type);
+			/* plain field names are the handles PATCH accepts */
+			json_array_append_new(list,
+				json_pack("{s:s,s:{s:O?},s:{s:O}}", "field", f->name,
+					  "old_value", w, cur, "new_value", w, want));
+		}
+		*npatched = (int)json_array_size(list);
+		if (*npatched == 0)
+			goto out;
+		rc = call(s, "PATCH", path, patch, 1, &res, NULL, err, n);
+		if (rc)
+			goto out;
+		if (!json_is_false(json_object_get(res, "success")))
+			goto out;
+		/* a conflicting edit: re-read and try again with fresh values */
+		json_decref(patch);
+		patch = NULL;
+		json_decref(res);
+		res = NULL;
+		json_decref(cur_inc);
+		cur_inc = NULL;
+		rc = call(s, "GET", path, NULL, 1, &cur_inc, NULL, err, n);
+		if (rc)
+			goto out;
+	}
+	snprintf(err, n, "SOAR kept refusing the update of case %lld on %s as conflicting",
+		 id, s->host);
+	rc = SOAR_REFUSED;
+out:
+	json_decref(patch);
+	json_decref(res);
+	json_decref(cur_inc);
+	return rc;
+}
+
+static const char *type_name(struct soar *s, const json_t *t)
+{
+	json_t *types = NULL, *e;
+	const char *name = NULL;
+	char e2[256];
+	size_t i;
+
+	if (json_is_string(t))
+		return json_string_value(t);
+	if (soar_artifact_types(s, &types, e2, sizeof(e2)) != SOAR_OK)
+		return NULL;
+	json_array_foreach(json_object_get(types, "entities"), i, e)
+		if (json_equal(json_object_get(e, "id"), t))
+			name = json_string_value(json_object_get(e, "name"));
+	json_decref(types); /* the cache still holds it */
+	return name;
+}
+
+int soar_add_artifacts(struct soar *s, long long case_id,
+		       const json_t *artifacts, int *nadded, char *err, size_t n)
+{
+	char path[256];
+	json_t *have = NULL, *a, *h;
+	size_t i, j;
+	int rc;
+
+	*nadded = 0;
+	if (json_array_size(artifacts) == 0)
+		return SOAR_OK;
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld/artifacts",
+		 s->org_id, case_id);
+	rc = call(s, "GET", path, NULL, 1, &have, NULL, err, n);
+	if (rc)
+		return rc;
+	json_array_foreach(artifacts, i, a) {
+		const char *t = json_string_value(json_object_get(a, "type"));
+		const char *v = json_string_value(json_object_get(a, "value"));
+		int dup = 0;
+
+		json_array_foreach(have, j, h) {
+			const char *ht = type_name(s, json_object_get(h, "type"));
+			const char *hv = json_string_value(json_object_get(h, "value"));
+
+			if (ht && hv && strcmp(ht, t) == 0 && strcmp(hv, v) == 0)
+				dup = 1;
+		}
+		if (dup)
+			continue;
+		rc = call(s, "POST", path, a, 1, NULL, NULL, err, n);
+		if (rc)
+			break;
+		(*nadded)++;
+	}
+	json_decref(have);
+	return rc;
+}
