@@ -1,0 +1,382 @@
+#include "action.h"
+#include "catalog.h"
+#include "config.h"
+#include "engine.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "payload.h"
+#include "soar.h"
+#include "splunkd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define NOTABLE_FIELD "properties.splunk_notable_event_id"
+
+struct run {
+	struct payload p;
+	struct action_config cfg;
+	struct catalog cat;
+	struct splunkd *sd;
+	struct soar *soar;
+	struct cam_ctx cam;
+	char *secret;
+	int have_cfg;
+	int rc;
+};
+
+static void worse(struct run *r, int code)
+{
+	if (r->rc == EXIT_INTERNAL)
+		return;
+	if (code == EXIT_INTERNAL || code > r->rc)
+		r->rc = code;
+}
+
+static long long now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void cam(struct run *r, const char *rid, const struct row *row,
+		const char *status, const char *signature, const char *case_id)
+{
+	const struct field *os = row ? row_field(row, "orig_sid") : NULL;
+	const struct field *orr = row ? row_field(row, "orig_rid") : NULL;
+	const char *extra[] = { "case_id", case_id, NULL };
+
+	log_cam(strcmp(status, "success") == 0 ? LOG_INFO : LOG_ERROR, &r->cam,
+		rid, os && os->nvals ? os->vals[0] : NULL,
+		orr && orr->nvals ? orr->vals[0] : NULL, signature, status,
+		case_id ? extra : NULL);
+}
+
+/* Copies string values of obj whose key starts with prefix into dst,
+ * without the prefix. */
+static int merge_params(json_t *dst, const json_t *obj, const char *prefix)
+{
+	const char *k;
+	json_t *v;
+	size_t n = strlen(prefix);
+
+	json_object_foreach((json_t *)obj, k, v) {
+		if (strncmp(k, prefix, n) != 0 || !k[n])
+			continue;
+		if (json_is_string(v) &&
+		    json_object_set(dst, k + n, v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const json_t *entry_content(const json_t *doc)
+{
+	return json_object_get(json_array_get(json_object_get(doc, "entry"), 0),
+			       "content");
+}
+
+/*
+ * Splunk resolves $result.x$ in the payload's configuration from the first
+ * row only. For scheduled searches the raw templates are read back so every
+ * row gets its own values: the action's defaults, then the saved search's
+ * own parameters over them.
+ */
+static int load_templates(struct run *r, json_t **out, char *err, size_t n)
+{
+	json_t *merged = NULL, *defs = NULL, *saved = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!r->p.search_uri || !*r->p.search_uri) {
+		*out = json_incref(r->p.configuration);
+		return 0;
+	}
+	merged = json_object();
+	if (!merged)
+		goto nomem;
+	rc = splunkd_get(r->sd,
+			 "/servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar",
+			 &defs, err, n);
+	if (rc)
+		goto fail;
+	rc = splunkd_get(r->sd, r->p.search_uri, &saved, err, n);
+	if (rc)
+		goto fail;
+	if (merge_params(merged, entry_content(defs), "param.") ||
+	    merge_params(merged, entry_content(saved), "action.qradar_soar.param."))
+		goto nomem;
+	json_decref(defs);
+	json_decref(saved);
+	*out = merged;
+	return 0;
+nomem:
+	snprintf(err, n, "out of memory");
+fail:
+	json_decref(merged);
+	json_decref(defs);
+	json_decref(saved);
+	return -1;
+}
+
+static void comment_notable(struct run *r, const char *rid,
+			    const struct row *row, long long id, int updated)
+{
+	const struct field *ev = row_field(row, "event_id");
+	char text[4096], err[1024], sig[512];
+	char *url;
+	json_t *ans = NULL;
+	int rc;
+
+	if (!ev || ev->nvals == 0 || !ev->vals[0][0])
+		return;
+	url = soar_case_url(r->soar, id);
+	if (updated)
+		snprintf(text, sizeof(text), "Updated case %lld in QRadar SOAR\n%s", id,
+			 url ? url : "");
+	else
+		snprintf(text, sizeof(text), "QRadar SOAR Case ID: %lld\n%s", id,
+			 url ? url : "");
+	free(url);
+	{
+		const char *kv[] = { "ruleUIDs", ev->vals[0], "comment", text, NULL };
+
+		rc = splunkd_post_form(r->sd, "/services/notable_update", kv, &ans,
+				       err, sizeof(err));
+	}
+	if (rc == 0 && !json_is_true(json_object_get(ans, "success"))) {
+		const char *m = json_string_value(json_object_get(ans, "message"));
+
+		snprintf(err, sizeof(err), "notable_update refused: %s",
+			 m ? m : "success is not true");
+		rc = -1;
+	}
+	json_decref(ans);
+	if (rc) {
+		snprintf(sig, sizeof(sig), "Could not comment on notable %s: %s",
+			 ev->vals[0], err);
+		errorf("rid=%s: %s", rid, sig);
+		cam(r, rid, row, "failure", sig, NULL);
+		worse(r, EXIT_NOTABLE);
+	}
+}
+
+static void escalate(struct run *r, struct engine_row *er)
+{
+	struct case_row *cr = &er->cr;
+	struct catalog_view cv = { &r->cat };
+	json_t *found = NULL;
+	long long id = 0;
+	char err[2048], sig[2600], idtext[32];
+	int rc = 0, updated = 0, npatched = 0, nadded = 0;
+
+	if (cr->error) {
+		snprintf(sig, sizeof(sig), "Case not created: %s", cr->error);
+		errorf("rid=%s: %s", er->rid, sig);
+		cam(r, er->rid, er->row, "failure", sig, NULL);
+		worse(r, EXIT_ROWS);
+		return;
+	}
+	{
+		size_t i;
+		json_t *w;
+
+		json_array_foreach(cr->warnings, i, w)
+			warnf("rid=%s: %s", er->rid, json_string_value(w));
+	}
+	if (!r->cfg.duplicates && cr->dedup_key &&
+	    catalog_field(&r->cat, NOTABLE_FIELD))
+		rc = soar_find_open_case(r->soar, cr->dedup_key, &found, err,
+					 sizeof(err));
+	if (rc == 0 && found) {
+		id = json_integer_value(json_object_get(found, "id"));
+		rc = soar_update_case(r->soar, found, cr->changes, &cv, &npatched,
+				      err, sizeof(err));
+		if (rc == 0)
+			rc = soar_add_artifacts(r->soar, id, cr->artifacts, &nadded,
+						err, sizeof(err));
+		updated = 1;
+	} else if (rc == 0) {
+		rc = soar_create_case(r->soar, cr->body, cr->dedup_key, &id, err,
+				      sizeof(err));
+	}
+	json_decref(found);
+	if (rc) {
+		char *body = json_dumps(cr->body, JSON_COMPACT);
+
+		snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
+			 updated ? "updated" : "created", err);
+		errorf("rid=%s: %s", er->rid, sig);
+		cam(r, er->rid, er->row, "failure", sig, NULL);
+		/* nothing is lost: the body can be replayed from the log */
+		log_file_only(LOG_ERROR, "rid=%s unsent case body: %s", er->rid,
+			      body ? body : "(out of memory)");
+		free(body);
+		worse(r, rc == SOAR_CONNECT || rc == SOAR_TLS ||
+				 rc == SOAR_AUTH || rc == SOAR_PROXY ? EXIT_SOAR :
+								      EXIT_ROWS);
+		return;
+	}
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	if (updated)
+		snprintf(sig, sizeof(sig),
+			 "Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
+			 id, npatched, nadded);
+	else
+		snprintf(sig, sizeof(sig), "Created QRadar SOAR case %lld", id);
+	infof("rid=%s: %s", er->rid, sig);
+	cam(r, er->rid, er->row, "success", sig, idtext);
+	comment_notable(r, er->rid, er->row, id, updated);
+}
+
+static int connect_soar(struct run *r, char *err, size_t n)
+{
+	struct soar_opts o;
+	json_t *fields = NULL, *types = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.host = r->cfg.host;
+	o.port = r->cfg.port;
+	o.org = r->cfg.org;
+	o.user = r->cfg.user;
+	o.secret = r->secret;
+	o.api_keys = r->cfg.api_keys;
+	o.verify = r->cfg.verify;
+	o.proxy_host = r->cfg.proxy_host;
+	o.proxy_port = r->cfg.proxy_port;
+	o.proxy_user = r->cfg.proxy_user;
+	rc = soar_connect(&r->soar, &o, err, n);
+	if (rc)
+		return rc;
+	rc = soar_incident_fields(r->soar, &fields, err, n);
+	if (rc == 0)
+		rc = soar_artifact_types(r->soar, &types, err, n);
+	if (rc) {
+		json_decref(fields);
+		json_decref(types);
+		return rc;
+	}
+	return catalog_load(&r->cat, fields, types, err, n) ? SOAR_SERVER : 0;
+}
+
+static void fail_run(struct run *r, int code, const char *why)
+{
+	char err[512];
+
+	errorf("%s", why);
+	cam(r, NULL, NULL, "failure", why, NULL);
+	worse(r, code);
+	if (r->sd)
+		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error", err,
+				sizeof(err));
+}
+
+int action_execute(void)
+{
+	struct run r;
+	struct engine *e = NULL;
+	struct engine_row er;
+	json_t *templates = NULL;
+	char err[2048], why[2600];
+	int st, rows = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.rc = EXIT_OK;
+	if (payload_read_fd(&r.p, 0, err, sizeof(err)) != PAYLOAD_OK) {
+		errorf("%s", err);
+		return EXIT_PAYLOAD;
+	}
+	log_add_secret(r.p.session_key);
+	log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
+	r.cam.worker = r.p.server_host;
+	r.cam.action_name = "qradar_soar";
+	r.cam.search_name = r.p.search_name;
+	r.cam.sid = r.p.sid;
+	r.cam.app = r.p.app;
+	r.cam.user = r.p.owner;
+	r.cam.digest_mode = payload_digest_mode(&r.p);
+	r.cam.action_mode = payload_action_mode(&r.p);
+	if (!r.p.session_key || !*r.p.session_key || !r.p.server_uri ||
+	    !*r.p.server_uri) {
+		fail_run(&r, EXIT_PAYLOAD,
+			 "payload: session_key and server_uri are required with --execute");
+		goto out;
+	}
+	if (splunkd_open(&r.sd, r.p.server_uri, r.p.session_key, err,
+			 sizeof(err))) {
+		fail_run(&r, EXIT_SPLUNKD, err);
+		goto out;
+	}
+	if (load_templates(&r, &templates, err, sizeof(err))) {
+		snprintf(why, sizeof(why), "cannot read the alert's parameters: %s", err);
+		fail_run(&r, EXIT_SPLUNKD, why);
+		goto out;
+	}
+	if (config_load(&r.cfg, templates, err, sizeof(err))) {
+		fail_run(&r, EXIT_PAYLOAD, err);
+		goto out;
+	}
+	r.have_cfg = 1;
+	if (!r.cfg.host || !*r.cfg.host || !r.cfg.user || !*r.cfg.user ||
+	    !r.cfg.org || !*r.cfg.org) {
+		fail_run(&r, EXIT_PAYLOAD,
+			 "configuration: host, org and user must be set; run the app's setup page");
+		goto out;
+	}
+	if (splunkd_get_secret(r.sd, r.cfg.host, r.cfg.user, &r.secret, err,
+			       sizeof(err))) {
+		fail_run(&r, EXIT_SPLUNKD, err);
+		goto out;
+	}
+	st = connect_soar(&r, err, sizeof(err));
+	if (st) {
+		fail_run(&r, st == SOAR_NOMEM ? EXIT_INTERNAL : EXIT_SOAR, err);
+		goto out;
+	}
+	st = engine_open(&e, &r.p, &r.cfg, &r.cat, now_ms(), err, sizeof(err));
+	if (st) {
+		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS, err);
+		goto out;
+	}
+	while ((st = engine_next(e, &er, err, sizeof(err))) == ENGINE_ROW) {
+		rows++;
+		log_cam(LOG_INFO, &r.cam, er.rid, NULL, NULL,
+			"Invoking modular action", NULL, NULL);
+		escalate(&r, &er);
+		case_row_free(&er.cr);
+	}
+	if (st != ENGINE_DONE)
+		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS, err);
+	else if (rows == 0)
+		infof("the results hold no rows; nothing to escalate");
+	if (r.rc != EXIT_OK && r.rc != EXIT_NOTABLE && st == ENGINE_DONE) {
+		snprintf(why, sizeof(why),
+			 "QRadar SOAR: some results of \"%s\" were not escalated; see qradar_soar_modalert.log",
+			 r.p.search_name ? r.p.search_name : "ad hoc search");
+		splunkd_message(r.sd, "SA_QRadar_SOAR_failure", why, "error", err,
+				sizeof(err));
+	}
+out:
+	engine_close(e);
+	json_decref(templates);
+	soar_free(r.soar);
+	catalog_free(&r.cat);
+	if (r.have_cfg)
+		config_free(&r.cfg);
+	if (r.secret) {
+		volatile char *v = r.secret;
+
+		while (*v)
+			*v++ = 0;
+		free(r.secret);
+	}
+	splunkd_free(r.sd);
+	payload_free(&r.p);
+	log_close();
+	return r.rc;
+}
