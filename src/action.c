@@ -127,7 +127,7 @@ static void comment_notable(struct run *r, const char *rid,
 			    const struct row *row, long long id, int updated)
 {
 	const struct field *ev = row_field(row, "event_id");
-	char text[4096], err[1024], sig[512];
+	char text[4096], err[1024], sig[1600];
 	char *url;
 	json_t *ans = NULL;
 	int rc;

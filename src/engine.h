@@ -20,7 +20,7 @@
 struct engine;
 
 struct engine_row {
-	char rid[32];
+	char rid[64];
 	const struct row *row;   /* borrowed until the next engine_next */
 	struct case_row cr;      /* owned by the caller: case_row_free() */
 };
