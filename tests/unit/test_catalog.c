@@ -1,0 +1,52 @@
+#include "tap.h"
+#include "catalog.h"
+
+#include <string.h>
+
+static const char *FIELDS = "["
+ "{\"name\":\"name\",\"input_type\":\"text\",\"required\":\"always\"},"
+ "{\"name\":\"inc_training\",\"input_type\":\"boolean\",\"read_only\":true},"
+ "{\"name\":\"create_date\",\"input_type\":\"datetimepicker\",\"read_only\":true},"
+ "{\"name\":\"sev\",\"prefix\":\"properties\",\"input_type\":\"select\",\"values\":["
+ "  {\"label\":\"1\",\"value\":54,\"enabled\":true},"
+ "  {\"label\":\"High\",\"value\":55,\"enabled\":true},"
+ "  {\"label\":\"Old\",\"value\":56,\"enabled\":false}]},"
+ "{\"name\":\"ssn\",\"prefix\":\"pii\",\"input_type\":\"text\"}]";
+static const char *TYPES = "{\"entities\":["
+ "{\"name\":\"IP Address\",\"programmatic_name\":\"net.ip\",\"enabled\":true},"
+ "{\"name\":\"My Custom\",\"enabled\":true},"
+ "{\"name\":\"Gone\",\"enabled\":false}]}";
+
+int main(void)
+{
+	struct catalog c = CATALOG_INIT;
+	char err[256], txt[256];
+	const struct fielddef *f;
+	json_t *v;
+
+	ok(catalog_load(&c, json_loads(FIELDS, 0, NULL), json_loads(TYPES, 0, NULL),
+			err, sizeof err) == 0, "load");
+	f = catalog_field(&c, "properties.sev");
+	ok(f && f->type == FT_SELECT, "prefixed key");
+	ok(catalog_field(&c, "sev") == NULL, "bare name not a key");
+	ok(catalog_field(&c, "pii.ssn") != NULL, "pii prefix");
+	ok(catalog_field(&c, "inc_training") && !catalog_field(&c, "inc_training")->read_only, "inc_training override");
+	ok(catalog_field(&c, "create_date")->read_only, "read only kept");
+	ok(catalog_field(&c, "name")->required, "required always");
+	v = fielddef_choice(f, "1");
+	is_int(json_integer_value(v), 54, "numeric-looking label is a label");
+	json_decref(v);
+	ok(fielddef_choice(f, "54") == NULL, "id is not a label");
+	ok(fielddef_choice(f, "Old") == NULL, "disabled invalid");
+	ok(fielddef_choice(f, "high") == NULL, "label exact case");
+	is_str(fielddef_choices_text(f, txt, sizeof txt), "1, High", "choices text");
+	ok(catalog_artifact_type(&c, "IP Address") != NULL, "type by name");
+	ok(catalog_artifact_type(&c, "My Custom") != NULL, "custom type");
+	ok(catalog_artifact_type(&c, "net.ip") != NULL, "programmatic name");
+	ok(catalog_artifact_type(&c, "ip address") != NULL, "case-insensitive fallback");
+	ok(catalog_artifact_type(&c, "Gone") == NULL, "disabled type");
+	catalog_free(&c);
+	ok(catalog_load(&c, json_loads("{}", 0, NULL), NULL, err, sizeof err) != 0, "fields not array");
+	catalog_free(&c);
+	return tap_done();
+}

@@ -1,0 +1,66 @@
+#include "tap.h"
+#include "config.h"
+
+#include <string.h>
+
+static int load(struct action_config *c, const char *js, char *err, size_t n)
+{
+	json_t *j = json_loads(js, 0, NULL);
+	int rc = config_load(c, j, err, n);
+	json_decref(j);
+	return rc;
+}
+
+int main(void)
+{
+	struct action_config c;
+	char err[256];
+
+	ok(load(&c, "{\"host\":\"soar\",\"org\":\"O\",\"user\":\"u\","
+		"\"mapping_properties.b\":\"B\",\"mapping_name\":\"N $name$\","
+		"\"mapping_description\":\"D\","
+		"\"artifact2\":\" IP Address | $result.ip$ | the ip | extra \","
+		"\"artifact1type\":\"DNS Name\",\"artifact1value\":\"$result.host$\","
+		"\"artifact2type\":\"ignored\",\"artifact2value\":\"ignored\","
+		"\"artifact10\":\"URL|$result.url$\","
+		"\"artifact100\":\"x|y\",\"artifact0\":\"x|y\"}", err, sizeof err) == 0,
+	   "load ok");
+	is_int(c.port, 443, "port default");
+	is_int(c.num_events, 30, "num_events default");
+	is_int(c.num_artifacts, 99, "num_artifacts default 99");
+	is_int(c.duplicates, 0, "duplicates default");
+	is_str(c.host, "soar", "host");
+	is_int(c.nmaps, 3, "three mappings");
+	is_str(c.maps[0].key, "description", "sorted 0");
+	is_str(c.maps[1].key, "name", "sorted 1");
+	is_str(c.maps[2].key, "properties.b", "sorted 2");
+	is_str(c.maps[1].tmpl, "N $name$", "template raw");
+	is_int(c.narts, 3, "three artifacts (0 and 100 ignored)");
+	is_int(c.arts[0].n, 1, "art 1 first");
+	is_str(c.arts[0].type, "DNS Name", "legacy type");
+	is_str(c.arts[0].desc, "", "legacy no desc");
+	is_int(c.arts[1].n, 2, "art 2");
+	is_str(c.arts[1].type, "IP Address", "combined wins, trimmed");
+	is_str(c.arts[1].value, "$result.ip$", "value trimmed");
+	is_str(c.arts[1].desc, "the ip | extra", "split on first two |");
+	is_int(c.arts[2].n, 10, "art 10 after 2");
+	is_str(c.arts[2].desc, "", "desc optional");
+	config_free(&c);
+
+	ok(load(&c, "{\"num_events\":\"0\"}", err, sizeof err) != 0, "num_events 0");
+	ok(strstr(err, "num_events") != NULL, "error names num_events");
+	ok(load(&c, "{\"num_events\":\"10001\"}", err, sizeof err) != 0, "num_events max");
+	ok(load(&c, "{\"num_events\":\"abc\"}", err, sizeof err) != 0, "num_events abc");
+	ok(load(&c, "{\"num_events\":\"10000\"}", err, sizeof err) == 0 && c.num_events == 10000, "num_events 10000");
+	config_free(&c);
+	ok(load(&c, "{\"port\":\"70000\"}", err, sizeof err) != 0 && strstr(err, "port"), "port range");
+	ok(load(&c, "{\"port\":\"8443\",\"num_artifacts\":\"5\",\"duplicates\":\"TRUE\",\"api_keys\":\"1\"}", err, sizeof err) == 0 &&
+	   c.port == 8443 && c.num_artifacts == 5 && c.duplicates == 1 && c.api_keys == 1, "values parsed");
+	config_free(&c);
+	ok(load(&c, "{\"num_artifacts\":\"100\"}", err, sizeof err) != 0 && strstr(err, "num_artifacts"), "num_artifacts 100");
+	ok(load(&c, "{\"duplicates\":\"maybe\"}", err, sizeof err) != 0 && strstr(err, "duplicates"), "bad bool");
+	is_int(config_bool("On"), 1, "bool on");
+	is_int(config_bool(""), 0, "bool empty false");
+	is_int(config_bool("x"), -1, "bool x");
+	return tap_done();
+}
