@@ -1,0 +1,193 @@
+#include "tap.h"
+#include "casebuild.h"
+#include "payload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *FIELDS = "["
+ "{\"name\":\"name\",\"input_type\":\"text\",\"required\":\"always\"},"
+ "{\"name\":\"discovered_date\",\"input_type\":\"datetimepicker\",\"required\":\"always\"},"
+ "{\"name\":\"description\",\"input_type\":\"textarea\"},"
+ "{\"name\":\"plan\",\"input_type\":\"textarea\"},"
+ "{\"name\":\"create_date\",\"input_type\":\"datetimepicker\",\"read_only\":true},"
+ "{\"name\":\"workspace\",\"input_type\":\"select\",\"required\":\"always\",\"default_chosen_by_server\":true,\"values\":[]},"
+ "{\"name\":\"severity_code\",\"input_type\":\"select\",\"values\":["
+ "  {\"label\":\"Low\",\"value\":4,\"enabled\":true},{\"label\":\"High\",\"value\":6,\"enabled\":true}]},"
+ "{\"name\":\"inc_training\",\"input_type\":\"boolean\",\"read_only\":true},"
+ "{\"name\":\"owner_id\",\"input_type\":\"select_owner\"},"
+ "{\"name\":\"members\",\"input_type\":\"multiselect_members\"},"
+ "{\"name\":\"splunk_notable_event_id\",\"prefix\":\"properties\",\"input_type\":\"text\"},"
+ "{\"name\":\"severity_x\",\"prefix\":\"properties\",\"input_type\":\"select\",\"values\":["
+ "  {\"label\":\"1\",\"value\":54,\"enabled\":true},{\"label\":\"2\",\"value\":55,\"enabled\":false}]},"
+ "{\"name\":\"tags\",\"prefix\":\"properties\",\"input_type\":\"multiselect\",\"values\":["
+ "  {\"label\":\"a\",\"value\":1,\"enabled\":true},{\"label\":\"b, c\",\"value\":2,\"enabled\":true}]},"
+ "{\"name\":\"count\",\"prefix\":\"properties\",\"input_type\":\"number\"},"
+ "{\"name\":\"seen\",\"prefix\":\"properties\",\"input_type\":\"datepicker\"},"
+ "{\"name\":\"flag\",\"prefix\":\"properties\",\"input_type\":\"boolean\"},"
+ "{\"name\":\"rich\",\"prefix\":\"properties\",\"input_type\":\"textarea\",\"rich_text\":true},"
+ "{\"name\":\"must\",\"prefix\":\"properties\",\"input_type\":\"text\",\"required\":\"always\"},"
+ "{\"name\":\"ssn\",\"prefix\":\"pii\",\"input_type\":\"text\"}]";
+static const char *TYPES = "{\"entities\":["
+ "{\"name\":\"IP Address\",\"enabled\":true},{\"name\":\"DNS Name\",\"enabled\":true},"
+ "{\"name\":\"My Custom\",\"enabled\":true}]}";
+
+static const char *v_ip[] = { "1.1.1.1", "2.2.2.2", "1.1.1.1", "" };
+static const size_t l_ip[] = { 7, 7, 7, 0 };
+static const char *v_host[] = { "<h&x>" };
+static const size_t l_host[] = { 5 };
+static const char *v_bad[] = { "caf\xc3" };
+static const size_t l_bad[] = { 4 };
+static const char *v_ev[] = { "EV-1" };
+static const size_t l_ev[] = { 4 };
+static const struct field fields[] = {
+	{ "ip", 4, v_ip, l_ip }, { "host", 1, v_host, l_host },
+	{ "bad", 1, v_bad, l_bad }, { "event_id", 1, v_ev, l_ev },
+};
+static const struct row row = { 0, 4, fields };
+
+static struct catalog cat = CATALOG_INIT;
+static struct payload pl;
+
+static int build(struct case_row *r, const char *conf)
+{
+	struct action_config cfg;
+	struct token_ctx tc = { &pl, &row };
+	char err[256];
+	json_t *j = json_loads(conf, 0, NULL);
+	int rc;
+
+	if (!j || config_load(&cfg, j, err, sizeof err) != 0) {
+		json_decref(j);
+		return -2;
+	}
+	json_decref(j);
+	rc = casebuild_row(r, &cfg, &cat, &tc, 1000);
+	config_free(&cfg);
+	return rc;
+}
+
+static const char *g(const json_t *o, const char *path)
+{
+	static char out[512];
+	json_t *v = json_object_get(o, path);
+	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	snprintf(out, sizeof out, "%s", s ? s : "(absent)");
+	free(s);
+	return out;
+}
+
+static int warned(const struct case_row *r, const char *a, const char *b)
+{
+	size_t i;
+	json_t *w;
+	json_array_foreach(r->warnings, i, w) {
+		const char *s = json_string_value(w);
+		if (strstr(s, a) && (!b || strstr(s, b)))
+			return 1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	struct case_row r = CASE_ROW_INIT;
+	char err[256];
+	json_t *p;
+
+	memset(&pl, 0, sizeof pl);
+	pl.search_name = "S1";
+	pl.sid = "scheduler__a__b_at_1689609696_5";
+	ok(catalog_load(&cat, json_loads(FIELDS, 0, NULL), json_loads(TYPES, 0, NULL), err, sizeof err) == 0, "catalog");
+
+	ok(build(&r, "{\"mapping_properties.must\":\"m\","
+		 "\"mapping_description\":\"<b>$result.host$</b>\","
+		 "\"mapping_plan\":\"<i>$result.host$</i>\","
+		 "\"mapping_properties.rich\":\"<p>$result.host$</p>\","
+		 "\"mapping_properties.severity_x\":\"1\","
+		 "\"mapping_severity_code\":\"Bogus\","
+		 "\"mapping_properties.tags\":\"a, 'b, c', zz\","
+		 "\"mapping_properties.count\":\" -5 \","
+		 "\"mapping_properties.seen\":\"2024/02/29\","
+		 "\"mapping_properties.flag\":\"Yes\","
+		 "\"mapping_owner_id\":\"x@y.z\","
+		 "\"mapping_members\":\"a@b.c, Group 1\","
+		 "\"mapping_pii.ssn\":\"$result.bad$\","
+		 "\"mapping_create_date\":\"1\","
+		 "\"mapping_properties.nope\":\"1\","
+		 "\"mapping_inc_training\":\"true\","
+		 "\"mapping_properties.count2\":\"\","
+		 "\"artifact1\":\"IP Address|$result.ip$|seen\","
+		 "\"artifact2\":\"Bad Type|x\","
+		 "\"artifact3\":\"DNS Name|$result.host$\","
+		 "\"artifact4\":\"IP Address|1.1.1.1|dup\"}") == 0, "build");
+	ok(r.error == NULL, "no row error");
+	ok(r.body != NULL, "body");
+	is_str(g(r.body, "name"), "\"S1\"", "name default search_name");
+	is_str(g(r.body, "discovered_date"), "1689609696000", "discovered from sid");
+	is_str(g(r.body, "description"), "{\"format\":\"html\",\"content\":\"<b>&lt;h&amp;x&gt;</b>\"}", "description html, values escaped");
+	is_str(g(r.body, "plan"), "\"<i><h&x></i>\"", "plain textarea string unescaped");
+	p = json_object_get(r.body, "properties");
+	is_str(g(p, "rich"), "{\"format\":\"html\",\"content\":\"<p>&lt;h&amp;x&gt;</p>\"}", "rich text");
+	is_str(g(p, "severity_x"), "54", "numeric label -> id");
+	is_str(g(r.body, "severity_code"), "(absent)", "invalid optional select left out");
+	ok(warned(&r, "severity_code", "Bogus") && warned(&r, "severity_code", "Low, High"), "warning names key, value, choices");
+	is_str(g(p, "tags"), "[1,2]", "multiselect partial");
+	ok(warned(&r, "properties.tags", "zz"), "partial multiselect warned");
+	is_str(g(p, "count"), "-5", "number");
+	is_str(g(p, "seen"), "1709164800000", "date");
+	is_str(g(p, "flag"), "true", "boolean");
+	is_str(g(r.body, "owner_id"), "\"x@y.z\"", "owner as is");
+	is_str(g(r.body, "members"), "[\"a@b.c\",\"Group 1\"]", "members as is");
+	is_str(g(json_object_get(r.body, "pii"), "ssn"), "\"caf\xef\xbf\xbd\"", "pii nested, utf8 repaired");
+	is_str(g(r.body, "create_date"), "(absent)", "read-only skipped");
+	ok(warned(&r, "create_date", NULL), "read-only warned");
+	ok(warned(&r, "properties.nope", NULL), "unknown warned");
+	is_str(g(r.body, "inc_training"), "true", "inc_training override");
+	is_str(g(p, "splunk_notable_event_id"), "\"EV-1\"", "notable id from event_id");
+	is_str(r.dedup_key, "EV-1", "dedup key");
+	is_str(g(r.changes, "properties.count"), "{\"input_type\":\"number\",\"value\":-5}", "changes entry");
+	is_str(g(r.changes, "properties.severity_x"), "{\"input_type\":\"select\",\"value\":54}", "changes select");
+	is_int(json_array_size(r.artifacts), 3, "artifacts: dedup, empty skipped, bad type skipped");
+	is_str(g(json_array_get(r.artifacts, 0), "description"), "\"seen\"", "artifact desc");
+	is_str(g(json_array_get(r.artifacts, 2), "description"), "(absent)", "artifact no desc");
+	is_str(g(json_array_get(r.artifacts, 2), "value"), "\"<h&x>\"", "artifact value raw");
+	ok(warned(&r, "Bad Type", NULL), "unknown type warned");
+	ok(json_object_get(r.body, "artifacts") != NULL, "body.artifacts");
+	ok(json_object_get(r.body, "workspace") == NULL && r.error == NULL, "server-default workspace not forced");
+	{
+		char *s = json_dumps(r.body, 0);
+		ok(s && !strstr(s, "null"), "no nulls in body");
+		free(s);
+	}
+	case_row_free(&r);
+
+	ok(build(&r, "{\"mapping_properties.must\":\"m\",\"num_artifacts\":\"1\","
+		 "\"mapping_properties.splunk_notable_event_id\":\"K-$result.host$\","
+		 "\"mapping_name\":\"$result.missing$\","
+		 "\"artifact1\":\"IP Address|$result.ip$\"}") == 0, "build 2");
+	is_int(json_array_size(r.artifacts), 1, "num_artifacts cut");
+	ok(warned(&r, "1 more artifact", NULL), "cut warned with count");
+	is_str(r.dedup_key, "K-<h&x>", "dedup from mapping");
+	is_str(g(r.body, "name"), "\"S1\"", "empty name falls back");
+	case_row_free(&r);
+
+	ok(build(&r, "{\"mapping_properties.must\":\"  \"}") == 0 && r.error && strstr(r.error, "properties.must") && !r.body,
+	   "required empty -> row error");
+	case_row_free(&r);
+	ok(build(&r, "{\"mapping_properties.severity_x\":\"2\",\"mapping_properties.tags\":\"zz\"}") == 0 &&
+	   r.error && strstr(r.error, "properties.must"), "required unmapped -> error");
+	ok(warned(&r, "properties.severity_x", "\"2\""), "disabled choice warned with key");
+	ok(warned(&r, "properties.tags", NULL), "all-invalid multiselect warned");
+	case_row_free(&r);
+
+	pl.sid = "adhoc";
+	pl.search_name = NULL;
+	ok(build(&r, "{\"mapping_properties.must\":\"m\"}") == 0, "build 4");
+	is_str(g(r.body, "name"), "\"Splunk alert\"", "name fallback");
+	is_str(g(r.body, "discovered_date"), "1000", "discovered now");
+	ok(json_object_get(r.body, "artifacts") == NULL, "no empty artifacts");
+	case_row_free(&r);
+	catalog_free(&cat);
+	return tap_done();
+}
