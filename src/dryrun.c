@@ -31,7 +31,8 @@ static int print_row(const struct engine_row *r)
 				 r->cr.body, "warnings", r->cr.warnings);
 	if (!line)
 		return -1;
-	rc = json_dumpf(line, stdout, JSON_COMPACT);
+	/* Sorted keys keep the lines stable for diffs and golden tests. */
+	rc = json_dumpf(line, stdout, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(line);
 	if (rc == 0 && fputc('\n', stdout) == EOF)
 		rc = -1;
@@ -89,7 +90,10 @@ int dryrun_main(int argc, char **argv)
 		rc = st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS;
 		goto out;
 	}
-	while ((st = engine_next(e, &r, err, sizeof(err))) == ENGINE_ROW) {
+	for (;;) {
+		st = engine_next(e, &r, err, sizeof(err));
+		if (st != ENGINE_ROW)
+			break;
 		rows++;
 		if (r.cr.error) {
 			failed++;
