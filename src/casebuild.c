@@ -268,6 +268,19 @@ static void map_fields(struct ctx *c)
 		json_t *v;
 
 		if (!f) {
+			/* The dedup key works even when the org lacks the field. */
+			if (strcmp(m->key, NOTABLE_KEY) == 0) {
+				s = expand(c, m->tmpl, NULL);
+				if (!s)
+					return;
+				if (!is_blank(s)) {
+					free(c->out->dedup_key);
+					c->out->dedup_key = strdup(trim(s));
+					if (!c->out->dedup_key)
+						c->oom = 1;
+				}
+				free(s);
+			}
 			warn(c, "%s: no such field in the SOAR org; skipped", m->key);
 			continue;
 		}
@@ -286,6 +299,8 @@ static void map_fields(struct ctx *c)
 		if (strcmp(m->key, NOTABLE_KEY) == 0 && !is_blank(s)) {
 			free(c->out->dedup_key);
 			c->out->dedup_key = strdup(trim(s));
+			if (!c->out->dedup_key)
+				c->oom = 1;
 		}
 		if (is_blank(s)) {
 			if (f->required && strcmp(f->key, "name") != 0 &&

@@ -189,5 +189,15 @@ int main(void)
 	ok(json_object_get(r.body, "artifacts") == NULL, "no empty artifacts");
 	case_row_free(&r);
 	catalog_free(&cat);
+
+	/* an org without properties.splunk_notable_event_id: the mapped key
+	 * still dedups, nothing is added to the body */
+	ok(catalog_load(&cat, json_loads("[{\"name\":\"name\",\"input_type\":\"text\"}]", 0, NULL), NULL, err, sizeof err) == 0, "small catalog");
+	ok(build(&r, "{\"mapping_properties.splunk_notable_event_id\":\"N1\",\"artifact1\":\"Any Type|v\"}") == 0, "build 5");
+	is_str(r.dedup_key, "N1", "dedup key without the org field");
+	ok(json_object_get(r.body, "properties") == NULL, "no properties added");
+	is_str(g(json_array_get(r.artifacts, 0), "type"), "\"Any Type\"", "no types doc: type as given");
+	case_row_free(&r);
+	catalog_free(&cat);
 	return tap_done();
 }
