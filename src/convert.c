@@ -261,6 +261,26 @@ int convert_date_ms(const char *s, long long *out_ms)
 	return 0;
 }
 
+/* IBM's guide prints its example with typographic quotes
+ * (U+2018/U+2019), so users paste those too: both count as quotes. */
+static size_t quote_len(const char *p)
+{
+	if (*p == '\'')
+		return 1;
+	if ((unsigned char)p[0] == 0xE2 && (unsigned char)p[1] == 0x80 &&
+	    ((unsigned char)p[2] == 0x98 || (unsigned char)p[2] == 0x99))
+		return 3;
+	return 0;
+}
+
+static const char *find_quote(const char *p)
+{
+	for (; *p; p++)
+		if (quote_len(p))
+			return p;
+	return NULL;
+}
+
 int convert_split_list(const char *s,
 		       int (*emit)(void *arg, const char *item), void *arg)
 {
@@ -280,16 +300,20 @@ int convert_split_list(const char *s,
 
 		while (is_space(*p))
 			p++;
-		if (*p == '\'' && strchr(p + 1, '\'')) {
-			const char *q = strchr(p + 1, '\'');
-			const char *after = q + 1;
-			while (is_space(*after))
-				after++;
-			if (*after == ',' || *after == '\0') {
-				b = p + 1;
-				e = q;
-				p = *after ? after + 1 : after;
-				goto got;
+		{
+			size_t ql = quote_len(p);
+			const char *q = ql ? find_quote(p + ql) : NULL;
+
+			if (q) {
+				const char *after = q + quote_len(q);
+				while (is_space(*after))
+					after++;
+				if (*after == ',' || *after == '\0') {
+					b = p + ql;
+					e = q;
+					p = *after ? after + 1 : after;
+					goto got;
+				}
 			}
 		}
 		b = p;

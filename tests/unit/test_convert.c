@@ -96,6 +96,11 @@ int main(void)
 	is_int(convert_split_list("it's, ok", em, &l), 2, "lone quote literal");
 	is_str(l.v[0], "it's", "apostrophe kept");
 
+	memset(&l, 0, sizeof l);
+	is_int(convert_split_list("\xe2\x80\x98New York, NY\xe2\x80\x99, \xe2\x80\x98Los Angeles, CA\xe2\x80\x99", em, &l), 2, "typographic quotes");
+	is_str(l.v[1], "Los Angeles, CA", "typographic quoted item");
+	memset(&l, 0, sizeof l);
+	is_int(convert_split_list("'a,b'x, c", em, &l), 3, "quote not closing an item is literal");
 	is_str(rep("ok\xc3\xa9", 4), "ok\xc3\xa9", "valid utf8 kept");
 	is_str(rep("a\xff" "b", 3), "a\xef\xbf\xbd" "b", "invalid byte replaced");
 	is_str(rep("\xc3", 1), "\xef\xbf\xbd", "truncated seq");
