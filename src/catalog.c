@@ -65,6 +65,18 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 		snprintf(err, errlen, "fields: not a JSON array of field definitions");
 		goto out;
 	}
+	/* A bare array (how tests/emu/data stores the catalogue) is taken as
+	 * the entities list. */
+	if (json_is_array(types)) {
+		json_t *wrap = json_pack("{s:O}", "entities", types);
+
+		json_decref(types);
+		c->types_doc = types = wrap;
+		if (!wrap) {
+			snprintf(err, errlen, "artifact types: out of memory");
+			goto out;
+		}
+	}
 	if (types && !json_is_array(json_object_get(types, "entities"))) {
 		snprintf(err, errlen, "artifact types: no \"entities\" array");
 		goto out;

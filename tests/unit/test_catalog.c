@@ -48,5 +48,15 @@ int main(void)
 	catalog_free(&c);
 	ok(catalog_load(&c, json_loads("{}", 0, NULL), NULL, err, sizeof err) != 0, "fields not array");
 	catalog_free(&c);
+	ok(catalog_load(&c, json_loads("[]", 0, NULL), json_loads("[{\"name\":\"URL\"}]", 0, NULL), err, sizeof err) == 0 &&
+	   catalog_artifact_type(&c, "URL") != NULL, "bare array of types");
+	catalog_free(&c);
+	/* the emulator's realistic catalogue, when run from the repo root */
+	if (catalog_load_files(&c, "tests/emu/data/fields.json", "tests/emu/data/artifact_types.json", err, sizeof err) == 0) {
+		ok(catalog_field(&c, "properties.splunk_notable_event_id") != NULL, "emu: notable field");
+		ok(catalog_field(&c, "inc_training") && !catalog_field(&c, "inc_training")->read_only, "emu: inc_training mappable");
+		ok(catalog_artifact_type(&c, "IP Address") != NULL, "emu: IP Address type");
+		catalog_free(&c);
+	}
 	return tap_done();
 }
