@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *FIELDS = "["
  "{\"name\":\"name\",\"input_type\":\"text\",\"required\":\"always\"},"
@@ -95,6 +96,9 @@ int main(void)
 	char err[256];
 	json_t *p;
 
+	/* dates must not depend on the machine's zone */
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
 	memset(&pl, 0, sizeof pl);
 	pl.search_name = "S1";
 	pl.sid = "scheduler__a__b_at_1689609696_5";
@@ -183,8 +187,11 @@ int main(void)
 
 	pl.sid = "adhoc";
 	pl.search_name = NULL;
-	ok(build(&r, "{\"mapping_properties.must\":\"m\"}") == 0, "build 4");
+	ok(build(&r, "{\"mapping_properties.must\":\"m\",\"mapping_discovered_date\":\"2023/07/17\"}") == 0, "build 4");
 	is_str(g(r.body, "name"), "\"Splunk alert\"", "name fallback");
+	is_str(g(r.body, "discovered_date"), "1689552000000", "date-only in datetime field: UTC midnight");
+	case_row_free(&r);
+	ok(build(&r, "{\"mapping_properties.must\":\"m\"}") == 0, "build 4b");
 	is_str(g(r.body, "discovered_date"), "1000", "discovered now");
 	ok(json_object_get(r.body, "artifacts") == NULL, "no empty artifacts");
 	case_row_free(&r);
