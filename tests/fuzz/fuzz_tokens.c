@@ -17,6 +17,12 @@ static int sink(void *arg, const char *s, size_t n)
 	return 0;
 }
 
+static int item(void *arg, const char *s)
+{
+	(void)arg;
+	return s[0] == '\0'; /* items are never empty */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -63,6 +69,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	buf_free(&b);
 	tokens_expand_each(tmpl, &ctx, sink, NULL);
+	/* the typed conversions take the same kind of resolved strings */
+	{
+		long long v;
+		convert_date_ms(tmpl, &v);
+		convert_int(tmpl, &v);
+		convert_bool(tmpl);
+		convert_split_list(tmpl, item, NULL);
+	}
 	free(tmpl);
 	return 0;
 }
