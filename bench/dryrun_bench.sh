@@ -8,7 +8,10 @@ RUNS=${RUNS:-200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 head -n 2 "$TOP/samples/results.csv" | gzip -c >"$tmp/results.csv.gz"
-sed "s|\"results_file\": *\"[^\"]*\"|\"results_file\": \"$tmp/results.csv.gz\"|" \
+# The sample's @…@ placeholders are filled the way scripts/demo.py does.
+sed -e "s|@RESULTS@|$tmp/results.csv.gz|" -e 's|@SERVER_URI@|https://127.0.0.1:8089|' \
+	-e 's|@SESSION_KEY@|bench|' -e 's|@SOAR_HOST@|soar.example.com|' \
+	-e 's|@SOAR_PORT@|443|' -e 's|@SOAR_CA@|true|' \
 	"$TOP/samples/payload.json" >"$tmp/payload.json"
 set -- --dry-run --fields "$TOP/tests/emu/data/fields.json" \
 	--artifact-types "$TOP/tests/emu/data/artifact_types.json"
