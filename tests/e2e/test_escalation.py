@@ -62,7 +62,8 @@ def scenario_create_then_update():
         t.ok(sorted(a["value"] for a in first.get("artifacts", [])) == ["10.0.0.1", "10.0.0.2"],
              "create: one artifact per multivalue value", first.get("artifacts"))
         st = emu.soar_ctl("GET", "/_emu/state")
-        t.ok(st.get("logins") == 1 and not st.get("interactive_logins"),
+        t.ok(len(st.get("logins") or []) == 1 and not st.get("interactive_logins")
+             and not any(l.get("interactive") for l in st.get("logins") or []),
              "create: exactly one non-interactive login", st.get("logins"))
         sd = emu.splunkd_ctl("GET", "/_emu/state")
         ups = sd.get("notable_updates", [])
