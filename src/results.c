@@ -137,10 +137,19 @@ static int read_record(struct results *r, char *err, size_t n)
 			return RESULTS_OK;
 		}
 		if (st == QUOTED) {
-			if (ch == '"')
+			if (ch == '"') {
 				st = AFTERQ;
-			else if (c && buf_putc(c, (char)ch))
-				goto toobig;
+			} else {
+				/* copy the run up to the next quote in one go */
+				const unsigned char *q = memchr(r->chunk + r->pos, '"',
+								r->len - r->pos);
+				size_t run = (q ? (size_t)(q - r->chunk) : r->len) - r->pos;
+
+				if (c && (buf_putc(c, (char)ch) ||
+					  buf_append(c, r->chunk + r->pos, run)))
+					goto toobig;
+				r->pos += run;
+			}
 			continue;
 		}
 		if (ch == '\r')
@@ -175,8 +184,18 @@ static int read_record(struct results *r, char *err, size_t n)
 			return RESULTS_OK;
 		}
 		st = PLAIN; /* text after a closing quote is kept, leniently */
-		if (c && buf_putc(c, (char)ch))
-			goto toobig;
+		{
+			/* copy the run of ordinary bytes in one go */
+			size_t e = r->pos;
+
+			while (e < r->len && r->chunk[e] != ',' && r->chunk[e] != '\n' &&
+			       r->chunk[e] != '\r' && r->chunk[e] != '"')
+				e++;
+			if (c && (buf_putc(c, (char)ch) ||
+				  buf_append(c, r->chunk + r->pos, e - r->pos)))
+				goto toobig;
+			r->pos = e;
+		}
 	}
 toobig:
 	return set_err(err, n,
