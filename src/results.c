@@ -133,6 +133,11 @@ static int read_record(struct results *r, char *err, size_t n)
 					       r->path);
 			if (!any)
 				return RESULTS_EOF;
+			/* "a,b," then EOF: the last, empty cell was never opened */
+			if (st == FSTART && !cell(r) && !r->ncols) {
+				snprintf(err, n, "out of memory");
+				return RESULTS_NOMEM;
+			}
 			r->ncells++;
 			return RESULTS_OK;
 		}
