@@ -37,6 +37,7 @@ struct results {
 	char **names;         /* column names */
 	struct buf *cells;    /* current record, one buffer per column */
 	size_t ncells;        /* cells seen in the current record */
+	size_t ncells_alloc;  /* cell buffers initialised */
 	size_t nfields;
 	struct field *fields;
 	size_t *col_plain;    /* field -> column */
@@ -109,6 +110,7 @@ static struct buf *cell(struct results *r)
 			return NULL;
 		r->cells = c;
 		buf_init(&r->cells[r->ncells], BUF_CAP_FIELD);
+		r->ncells_alloc = r->ncells + 1;
 	}
 	buf_reset(&r->cells[r->ncells]);
 	return &r->cells[r->ncells];
@@ -472,7 +474,7 @@ void results_close(struct results *r)
 		return;
 	if (r->gz)
 		gzclose(r->gz);
-	for (i = 0; r->cells && i < (r->ncols ? r->ncols : r->ncells); i++)
+	for (i = 0; r->cells && i < r->ncells_alloc; i++)
 		buf_free(&r->cells[i]);
 	for (i = 0; r->names && i < r->ncols; i++)
 		free(r->names[i]);
