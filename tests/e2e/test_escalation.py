@@ -155,7 +155,38 @@ def scenario_failures():
         no_secrets("failures", home, out, err)
 
 
-for s in (scenario_create_then_update, scenario_duplicates_and_api_keys, scenario_failures):
+def scenario_scheduled_templates():
+    """Splunk pre-resolves $result.x$ from row 1 only: a scheduled run must
+    read the raw templates back (saved search over the action defaults)."""
+    with al.harness.Emulators() as emu:
+        home = al.splunk_home(emu.workdir, emu.ca)
+        res = os.path.join(emu.workdir, "results.csv.gz")
+        al.write_results(res, FIELDS, ROWS)
+        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+        conf = al.base_config(emu)
+        defaults = {"param." + k: v for k, v in conf.items()}
+        defaults["param.mapping_name"] = "default $result.rule_title$"
+        emu.splunkd_ctl("POST", "/_emu/seed", {
+            "conf": {"alert_actions": {"qradar_soar": defaults}},
+            "saved_searches": [{"owner": "admin", "app": "search", "name": "Brute Force",
+                                "content": {"action.qradar_soar": "1",
+                                            "action.qradar_soar.param.mapping_name":
+                                            "Scheduled: $result.rule_title$"}}]})
+        pre = dict(conf, mapping_name="Scheduled: First")  # what splunkd pre-resolves
+        p = al.payload(emu, res, pre, search_uri="/servicesNS/admin/search/saved/searches/Brute%20Force")
+        rc, out, err = al.run(p, home)
+        names = sorted(i["name"] for i in emu.soar_ctl("GET", "/_emu/incidents"))
+        t.ok(rc == 0 and names == ["Scheduled: First", "Scheduled: Second", "Scheduled: Third"],
+             "scheduled: every row resolved from the saved search's raw template", (rc, names, err))
+        res2 = os.path.join(emu.workdir, "adhoc.csv.gz")
+        al.write_results(res2, FIELDS, [dict(ROWS[2], event_id="")])
+        rc, out, err = al.run(al.payload(emu, res2, dict(conf, mapping_name="Ad hoc $result.rule_title$",
+                                                           duplicates="1")), home)
+        t.ok(rc == 0 and any(i["name"] == "Ad hoc Third" for i in emu.soar_ctl("GET", "/_emu/incidents")),
+             "ad hoc: the payload's configuration is used", err)
+
+
+for s in (scenario_scheduled_templates, scenario_create_then_update, scenario_duplicates_and_api_keys, scenario_failures):
     try:
         s()
     except Exception as e:  # a crash of the harness is a failure, not a skip
