@@ -369,10 +369,7 @@ out:
 	if (r.have_cfg)
 		config_free(&r.cfg);
 	if (r.secret) {
-		volatile char *v = r.secret;
-
-		while (*v)
-			*v++ = 0;
+		explicit_bzero(r.secret, strlen(r.secret));
 		free(r.secret);
 	}
 	splunkd_free(r.sd);

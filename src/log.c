@@ -88,12 +88,7 @@ void log_close(void)
 	free(L.path);
 	L.path = NULL;
 	for (i = 0; i < L.nsecrets; i++) {
-		/* volatile write so the wipe is not optimised away */
-		volatile char *p = L.secrets[i];
-		size_t k, n = strlen(L.secrets[i]);
-
-		for (k = 0; k < n; k++)
-			p[k] = 0;
+		explicit_bzero(L.secrets[i], strlen(L.secrets[i]));
 		free(L.secrets[i]);
 		L.secrets[i] = NULL;
 	}

@@ -238,25 +238,16 @@ int payload_read_fd(struct payload *p, int fd, char *err, size_t n)
 	}
 	rc = payload_parse(p, buf_str(&b), b.len, err, n);
 	/* the raw bytes hold the session key too */
-	if (b.data) {
-		volatile char *v = b.data;
-		size_t i;
-
-		for (i = 0; i < b.len; i++)
-			v[i] = 0;
-	}
+	if (b.data)
+		explicit_bzero(b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
 
 void payload_free(struct payload *p)
 {
-	if (p->session_key) {
-		volatile char *v = (char *)p->session_key;
-
-		while (*v)
-			*v++ = 0;
-	}
+	if (p->session_key)
+		explicit_bzero((char *)p->session_key, strlen(p->session_key));
 	json_decref(p->root);
 	memset(p, 0, sizeof(*p));
 }

@@ -33,12 +33,9 @@ struct soar {
 
 static void wipe_free(char *p)
 {
-	volatile char *v = p;
-
 	if (!p)
 		return;
-	while (*v)
-		*v++ = 0;
+	explicit_bzero(p, strlen(p));
 	free(p);
 }
 

@@ -87,12 +87,8 @@ void splunkd_free(struct splunkd *d)
 {
 	if (!d)
 		return;
-	if (d->auth) {
-		volatile char *p = d->auth;
-
-		while (*p)
-			*p++ = 0;
-	}
+	if (d->auth)
+		explicit_bzero(d->auth, strlen(d->auth));
 	free(d->auth);
 	free(d->base);
 	http_free(d->http);
@@ -251,12 +247,7 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 	}
 	*secret = strdup(pw);
 	log_add_secret(pw);
-	{
-		volatile char *p = (char *)pw;
-
-		while (*p)
-			*p++ = 0;
-	}
+	explicit_bzero((char *)pw, strlen(pw));
 	json_decref(j);
 	if (!*secret) {
 		snprintf(err, errlen, "out of memory");
