@@ -1,0 +1,91 @@
+"""Checks on the app's own files, the way AppInspect and an ad hoc run from
+ES Incident Review would judge them. TAP output."""
+import os
+import re
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+n = failed = 0
+
+
+def ok(cond, name, detail=""):
+    global n, failed
+    n += 1
+    failed += not cond
+    print("%sok %d - %s" % ("" if cond else "not ", n, name))
+    if not cond and detail:
+        print("#   " + str(detail)[:500])
+
+
+def parse_conf(path):
+    """.conf grammar: [stanza] lines, key = value lines (continuation with a
+    trailing backslash), # comments, blank lines. Returns {stanza: {k: v}}."""
+    out, stanza, bad = {}, "default", []
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
+    for i, line in enumerate(lines, 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        m = re.match(r"^\[([^\]]*)\]$", s)
+        if m:
+            stanza = m.group(1)
+            out.setdefault(stanza, {})
+            continue
+        m = re.match(r"^([^=\s][^=]*?)\s*=\s?(.*)$", line)
+        if not m:
+            bad.append("%s:%d: %r" % (os.path.basename(path), i, line))
+            continue
+        out.setdefault(stanza, {})[m.group(1)] = m.group(2)
+    return out, bad
+
+
+confs = {}
+for name in ("app.conf", "alert_actions.conf"):
+    path = os.path.join(TOP, "default", name)
+    ok(os.path.exists(path), "default/%s exists" % name)
+    if os.path.exists(path):
+        confs[name], bad = parse_conf(path)
+        ok(not bad, "default/%s has valid .conf syntax" % name, bad)
+meta, bad = parse_conf(os.path.join(TOP, "metadata", "default.meta"))
+ok(not bad, "metadata/default.meta has valid syntax", bad)
+ok(meta.get("alert_actions/qradar_soar", {}).get("export") == "system",
+   "the alert action is exported system-wide")
+
+aa = confs.get("alert_actions.conf", {}).get("qradar_soar", {})
+ok(aa.get("is_custom") == "1", "is_custom = 1")
+ok(aa.get("payload_format") == "json", "payload_format = json")
+ok(bool(aa.get("maxtime")), "maxtime is explicit")
+icon = os.path.join(TOP, "appserver", "static", aa.get("icon_path", "-"))
+with open(icon, "rb") if os.path.exists(icon) else open(os.devnull, "rb") as fh:
+    ok(fh.read(8) == b"\x89PNG\r\n\x1a\n", "icon_path names a PNG in appserver/static")
+try:
+    import json
+    cam = json.loads(aa.get("param._cam", ""))
+    ok(cam.get("supports_adhoc") is True and "create" in cam.get("task", []),
+       "param._cam is JSON and supports ad hoc runs")
+except ValueError as e:
+    ok(False, "param._cam is JSON", e)
+
+spec_keys = set()
+with open(os.path.join(TOP, "README", "alert_actions.conf.spec"), encoding="utf-8") as fh:
+    for line in fh:
+        m = re.match(r"^(param\.[^\s=]+)\s*=", line)
+        if m:
+            spec_keys.add(m.group(1))
+patterns = [re.compile("^" + re.escape(k).replace(re.escape("<N>"), r"\d+")
+                       .replace(re.escape("<field>"), r".+") + "$") for k in spec_keys]
+undeclared = [k for k in aa if k.startswith("param.") and not any(p.match(k) for p in patterns)]
+ok(not undeclared, "every param of alert_actions.conf is in README/alert_actions.conf.spec", undeclared)
+
+with open(os.path.join(TOP, "default", "data", "ui", "alerts", "qradar_soar.html"), encoding="utf-8") as fh:
+    html = fh.read()
+inputs = re.findall(r'name="action\.qradar_soar\.(param\.[^"]+)"', html)
+ok(len(inputs) > 0, "the alert form has inputs")
+missing = [p for p in inputs if p not in aa]
+ok(not missing, "every form input is a declared param (ad hoc runs reject others)", missing)
+ok("<script" not in html.lower(), "the alert form has no JavaScript")
+ok(confs.get("app.conf", {}).get("package", {}).get("id") == "SA_QRadar_SOAR",
+   "app id is SA_QRadar_SOAR (installs over IBM's add-on)")
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
