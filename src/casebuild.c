@@ -98,20 +98,13 @@ static char *trim(char *s)
 static char *expand(struct ctx *c, const char *tmpl, tokens_escape_fn esc)
 {
 	struct buf b = BUF_INIT(BUF_CAP_TEMPLATE);
-	char *s, *r;
+	char *r = NULL;
 
-	if (tokens_expand(&b, tmpl, c->tc, esc) != 0) {
-		buf_free(&b);
-		c->oom = 1;
-		return NULL;
-	}
-	s = buf_take(&b);
-	if (!s) {
-		c->oom = 1;
-		return NULL;
-	}
-	r = convert_utf8_dup(s, strlen(s));
-	free(s);
+	/* the expansion's own length: a value may hold a NUL, which the
+	 * repair turns into U+FFFD instead of cutting the value there */
+	if (tokens_expand(&b, tmpl, c->tc, esc) == 0)
+		r = convert_utf8_dup(buf_str(&b), b.len);
+	buf_free(&b);
 	if (!r)
 		c->oom = 1;
 	return r;
