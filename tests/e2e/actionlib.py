@@ -22,6 +22,8 @@ SESSION_KEY = "admin-session-key"
 
 
 def binary():
+    if os.environ.get("QS_BINARY"):
+        return os.environ["QS_BINARY"]
     return os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar")
 
 
