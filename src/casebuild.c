@@ -10,32 +10,6 @@
 
 #define NOTABLE_KEY "properties.splunk_notable_event_id"
 
-/* Local copies of payload_trigger_time() and row_field() so the mapping
- * engine links (and is unit-tested) without the payload and results
- * readers. */
-static long long trigger_time(const struct payload *p)
-{
-	const char *at = p && p->sid ? strstr(p->sid, "_at_") : NULL;
-	long long t = 0;
-	int nd = 0;
-
-	if (!at)
-		return -1;
-	for (at += 4; *at >= '0' && *at <= '9' && nd < 12; at++, nd++)
-		t = t * 10 + (*at - '0');
-	return nd > 0 ? t : -1;
-}
-
-static const struct field *find_field(const struct row *row, const char *name)
-{
-	size_t i;
-
-	for (i = 0; row && i < row->nfields; i++)
-		if (row->fields[i].name && strcmp(row->fields[i].name, name) == 0)
-			return &row->fields[i];
-	return NULL;
-}
-
 struct ctx {
 	struct case_row *out;
 	const struct action_config *cfg;
@@ -350,14 +324,14 @@ static void defaults(struct ctx *c)
 		free(fixed);
 	}
 	if (!json_object_get(body, "discovered_date")) {
-		long long t = p ? trigger_time(p) : -1;
+		long long t = p ? payload_trigger_time(p) : -1;
 
 		if (json_object_set_new(body, "discovered_date",
 					json_integer(t >= 0 ? t * 1000 : c->out->now_ms)))
 			c->oom = 1;
 	}
 	if (!c->out->dedup_key && c->tc->row) {
-		ev = find_field(c->tc->row, "event_id");
+		ev = row_field(c->tc->row, "event_id");
 		if (ev && ev->nvals > 0 && !is_blank(ev->vals[0])) {
 			c->out->dedup_key = convert_utf8_dup(ev->vals[0], ev->lens[0]);
 			if (!c->out->dedup_key)

@@ -496,13 +496,3 @@ void results_close(struct results *r)
 	free(r->path);
 	free(r);
 }
-
-const struct field *row_field(const struct row *row, const char *name)
-{
-	size_t i;
-
-	for (i = 0; row && i < row->nfields; i++)
-		if (strcmp(row->fields[i].name, name) == 0)
-			return &row->fields[i];
-	return NULL;
-}
