@@ -202,8 +202,9 @@ char *splunkd_escape(const char *s)
 	return http_escape(s);
 }
 
-int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
-		       char **secret, char *err, size_t errlen)
+int splunkd_get_password(struct splunkd *d, const char *realm,
+			 const char *user, const char *what, char **secret,
+			 char *err, size_t errlen)
 {
 	struct buf name = BUF_INIT(4096);
 	char *ent = NULL, path[8192];
@@ -212,8 +213,7 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 	int rc;
 
 	*secret = NULL;
-	/* The entity IBM's add-on uses: realm SA_QRadar_SOAR_<host>, user. */
-	buf_printf(&name, "SA_QRadar_SOAR_%s:%s:", host, user);
+	buf_printf(&name, "%s:%s:", realm, user);
 	ent = buf_str(&name)[0] ? http_escape(buf_str(&name)) : NULL;
 	buf_free(&name);
 	if (!ent) {
@@ -221,17 +221,19 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 		return SPLUNKD_NOMEM;
 	}
 	snprintf(path, sizeof(path),
-		 "/servicesNS/nobody/SA_QRadar_SOAR/storage/passwords/%s", ent);
+		 "/servicesNS/nobody/" QS_APP "/storage/passwords/%s", ent);
 	free(ent);
 	rc = splunkd_get(d, path, &j, err, errlen);
 	if (rc == SPLUNKD_FORBIDDEN) {
 		snprintf(err, errlen,
-			 "splunkd refused to read the SOAR credential (HTTP 403): the alert's owner lacks the list_storage_passwords capability; grant it to the owner's role, or make an account that has it own the alert");
+			 "splunkd refused to read the %s (HTTP 403): the alert's owner lacks the list_storage_passwords capability; grant it to the owner's role, or make an account that has it own the alert",
+			 what);
 		return rc;
 	}
 	if (rc == SPLUNKD_NOTFOUND) {
 		snprintf(err, errlen,
-			 "no SOAR credential is stored for host %s and user %s; run the app's setup page", host, user);
+			 "no %s is stored for realm %s and user %s; run the app's setup page",
+			 what, realm, user);
 		return rc;
 	}
 	if (rc)
@@ -241,7 +243,8 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 				"content"),
 		"clear_password"));
 	if (!pw || !*pw) {
-		snprintf(err, errlen, "the stored SOAR credential for %s is empty", host);
+		snprintf(err, errlen, "the stored %s for realm %s is empty", what,
+			 realm);
 		json_decref(j);
 		return SPLUNKD_SERVER;
 	}
@@ -254,6 +257,17 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 		return SPLUNKD_NOMEM;
 	}
 	return SPLUNKD_OK;
+}
+
+int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
+		       char **secret, char *err, size_t errlen)
+{
+	char realm[1024];
+
+	/* The entity IBM's add-on uses: realm SA_QRadar_SOAR_<host>, user. */
+	snprintf(realm, sizeof(realm), "%s%s", QS_REALM_PREFIX, host);
+	return splunkd_get_password(d, realm, user, "SOAR credential", secret,
+				    err, errlen);
 }
 
 int splunkd_message(struct splunkd *d, const char *name, const char *text,

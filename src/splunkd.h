@@ -41,6 +41,20 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 int splunkd_delete(struct splunkd *d, const char *path, char *err,
 		   size_t errlen);
 
+#define QS_APP "SA_QRadar_SOAR"
+/* storage/passwords realms: the SOAR secret under QS_REALM_PREFIX<host>
+ * (IBM's entity, so credentials survive the upgrade), the proxy password
+ * under QS_PROXY_REALM with the proxy user as username. */
+#define QS_REALM_PREFIX "SA_QRadar_SOAR_"
+#define QS_PROXY_REALM "SA_QRadar_SOAR_proxy"
+
+/* The password of entity "<realm>:<user>:" (malloc'd, registered as a log
+ * secret); what names it in errors ("SOAR credential", "proxy password").
+ * 403 → SPLUNKD_FORBIDDEN naming list_storage_passwords; 404 →
+ * SPLUNKD_NOTFOUND. */
+int splunkd_get_password(struct splunkd *d, const char *realm,
+			 const char *user, const char *what, char **secret,
+			 char *err, size_t errlen);
 /* The secret stored under realm SA_QRadar_SOAR_<host>, username <user>
  * (entity "SA_QRadar_SOAR_<host>:<user>:"), malloc'd; the caller wipes and
  * frees it. 403 → SPLUNKD_FORBIDDEN with a message naming the

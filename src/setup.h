@@ -1,0 +1,25 @@
+#ifndef QS_SETUP_H
+#define QS_SETUP_H
+
+#include <jansson.h>
+
+/*
+ * The setup handler's logic, one call per persistconn request
+ * (bin/qradar_soar_setup; the framing lives in persist.c, the loop in
+ * setup_main.c). request is the JSON object splunkd sends (method, form,
+ * query, session.authtoken, server.rest_uri, ...), borrowed.
+ *
+ * Returns a new reference {"status": N, "payload": {...}}:
+ *  - GET: 200 with the saved configuration (never a secret) and last_setup;
+ *  - POST: validate (400, text names the field), log in to SOAR and fetch
+ *    the field and artifact-type catalogues (502 when SOAR cannot be
+ *    reached or refuses), then unless mode=test store the secret(s), write
+ *    the [qradar_soar] stanza and the alert form through splunkd's REST API
+ *    and mark the app configured, rolling back on failure; 200 with
+ *    {"success", "text", "warnings"}.
+ *  - other methods: 405.
+ * Never returns NULL: out of memory yields a static 500 reply.
+ */
+json_t *setup_handle(const json_t *request);
+
+#endif
