@@ -25,10 +25,10 @@ OPT ?= -O2
 
 PKGS := libcurl jansson zlib openssl libxml-2.0
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -fno-strict-aliasing \
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) -g $(WARN) -fno-strict-aliasing \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 ifeq ($(SAN),asan)
 CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -U_FORTIFY_SOURCE

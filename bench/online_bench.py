@@ -18,6 +18,7 @@ import actionlib as al  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "2000"))
 IBM_ROWS = int(os.environ.get("BENCH_IBM_ROWS", "200"))
+INVOCATIONS = int(os.environ.get("BENCH_INVOCATIONS", "30"))
 
 
 def raw_rate(emu, n):
@@ -37,11 +38,41 @@ def raw_rate(emu, n):
     return n / (time.time() - t0)
 
 
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def per_invocation(emu, home):
+    """One alert with one notable, as Splunk fires them: a fresh process per
+    invocation for both flows (ours also reads the secret from splunkd and
+    comments on the notable; the Python flow does neither and imports only
+    the standard library, not IBM's resilient package and requests)."""
+    ours, ibm = [], []
+    for i in range(INVOCATIONS):
+        res = os.path.join(emu.workdir, "inv%d.csv.gz" % i)
+        al.write_results(res, ["_time", "event_id", "rule_title", "severity", "src"],
+                         [{"_time": "1714557600", "event_id": "inv-%d" % i, "rule_title": "Inv %d" % i,
+                           "severity": "High", "src": "10.1.0.%d" % (i % 250)}])
+        data = al.payload(emu, res, al.base_config(emu))
+        t0 = time.time()
+        rc, _, err = al.run(data, home)
+        ours.append(time.time() - t0)
+        if rc != 0:
+            raise SystemExit("per-invocation run failed (exit %d): %s" % (rc, err[-300:]))
+        t0 = time.time()
+        subprocess.check_call([sys.executable, os.path.join(TOP, "bench", "ibm_flow.py"), "127.0.0.1",
+                               str(emu.soar["port"]), emu.ca, "1"])
+        ibm.append(time.time() - t0)
+    return median(ours), median(ibm)
+
+
 def main():
     with al.harness.Emulators() as emu:
         home = al.splunk_home(emu.workdir, emu.ca)
         al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
-        raw = raw_rate(emu, min(ROWS, 2000))
+        # best of three: the emulator's rate is noisy on a shared 2-core box
+        raw = max(raw_rate(emu, min(ROWS, 2000)) for _ in range(3))
         emu.soar_ctl("POST", "/_emu/reset", {"keep_sessions": False})
         res = os.path.join(emu.workdir, "bench.csv.gz")
         al.write_results(res, ["_time", "event_id", "rule_title", "severity", "src"],
@@ -59,11 +90,15 @@ def main():
         subprocess.check_call([sys.executable, os.path.join(TOP, "bench", "ibm_flow.py"), "127.0.0.1",
                                str(emu.soar["port"]), emu.ca, str(IBM_ROWS)])
         ibm = (time.time() - t0) / IBM_ROWS
+        inv_ours, inv_ibm = per_invocation(emu, home)
     rate = ROWS / ours
     print("online: %d rows in %.1f s: %.0f cases/s; emulator raw create rate %.0f/s (%.0f%%, goal >= 50%%)"
           % (ROWS, ours, rate, raw, 100 * rate / raw))
     print("online: per case %.2f ms vs the original per-row flow %.2f ms (%.1fx cheaper, goal >= 20x)"
           % (1000 * ours / ROWS, 1000 * ibm, ibm / (ours / ROWS)))
+    print("online: per invocation (1 notable, fresh process, median of %d) %.1f ms vs the original flow "
+          "%.1f ms (%.1fx cheaper, goal >= 20x)" % (INVOCATIONS, 1000 * inv_ours, 1000 * inv_ibm,
+                                                    inv_ibm / inv_ours))
     return 0
 
 

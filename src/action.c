@@ -8,12 +8,46 @@
 #include "soar.h"
 #include "splunkd.h"
 
+#include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #define NOTABLE_FIELD "properties.splunk_notable_event_id"
+/* Rows are escalated by up to LANES_DEFAULT threads (QS_PARALLEL=1..16
+ * overrides), each with its own kept-alive SOAR and splunkd connection.
+ * A row's lane is chosen by its dedup key, so two requests for one key
+ * are never in flight at once and rows sharing a key run in order: the
+ * first creates the case, the next ones find and update it. */
+#define LANES_DEFAULT 4
+#define LANES_MAX 16
+#define LANE_QUEUE_MAX 64
+
+struct run;
+
+/* One row on its way to SOAR: what escalate needs once the engine has
+ * moved on to the next row. */
+struct job {
+	struct job *next;
+	char rid[64];
+	char *event_id, *orig_sid, *orig_rid;
+	struct case_row cr;
+};
+
+struct lane {
+	struct run *r;
+	struct soar *soar;       /* lane 0 borrows the run's handles */
+	struct splunkd *sd;
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;       /* work queued, room freed, or closing */
+	struct job *head, *tail;
+	size_t queued;
+	int closing;
+};
 
 struct run {
 	struct payload p;
@@ -24,15 +58,20 @@ struct run {
 	struct cam_ctx cam;
 	char *secret;
 	int have_cfg;
+	pthread_mutex_t rc_mu;
 	int rc;
+	struct lane lanes[LANES_MAX];
+	int nlanes;
+	unsigned rr;             /* round robin for rows without a key */
 };
 
 static void worse(struct run *r, int code)
 {
-	if (r->rc == EXIT_INTERNAL)
-		return;
-	if (code == EXIT_INTERNAL || code > r->rc)
+	pthread_mutex_lock(&r->rc_mu);
+	if (r->rc != EXIT_INTERNAL &&
+	    (code == EXIT_INTERNAL || code > r->rc))
 		r->rc = code;
+	pthread_mutex_unlock(&r->rc_mu);
 }
 
 static long long now_ms(void)
@@ -43,17 +82,14 @@ static long long now_ms(void)
 	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static void cam(struct run *r, const char *rid, const struct row *row,
-		const char *status, const char *signature, const char *case_id)
+static void cam(struct run *r, const struct job *j, const char *status,
+		const char *signature, const char *case_id)
 {
-	const struct field *os = row ? row_field(row, "orig_sid") : NULL;
-	const struct field *orr = row ? row_field(row, "orig_rid") : NULL;
 	const char *extra[] = { "case_id", case_id, NULL };
 
 	log_cam(strcmp(status, "success") == 0 ? LOG_INFO : LOG_ERROR, &r->cam,
-		rid, os && os->nvals ? os->vals[0] : NULL,
-		orr && orr->nvals ? orr->vals[0] : NULL, signature, status,
-		case_id ? extra : NULL);
+		j ? j->rid : NULL, j ? j->orig_sid : NULL, j ? j->orig_rid : NULL,
+		signature, status, case_id ? extra : NULL);
 }
 
 /* Copies string values of obj whose key starts with prefix into dst,
@@ -123,18 +159,18 @@ fail:
 	return -1;
 }
 
-static void comment_notable(struct run *r, const char *rid,
-			    const struct row *row, long long id, int updated)
+static void comment_notable(struct lane *l, const struct job *j, long long id,
+			    int updated)
 {
-	const struct field *ev = row_field(row, "event_id");
+	struct run *r = l->r;
 	char text[4096], err[1024], sig[1600];
 	char *url;
 	json_t *ans = NULL;
 	int rc;
 
-	if (!ev || ev->nvals == 0 || !ev->vals[0][0])
+	if (!j->event_id || !j->event_id[0])
 		return;
-	url = soar_case_url(r->soar, id);
+	url = soar_case_url(l->soar, id);
 	if (updated)
 		snprintf(text, sizeof(text), "Updated case %lld in QRadar SOAR\n%s", id,
 			 url ? url : "");
@@ -143,9 +179,9 @@ static void comment_notable(struct run *r, const char *rid,
 			 url ? url : "");
 	free(url);
 	{
-		const char *kv[] = { "ruleUIDs", ev->vals[0], "comment", text, NULL };
+		const char *kv[] = { "ruleUIDs", j->event_id, "comment", text, NULL };
 
-		rc = splunkd_post_form(r->sd, "/services/notable_update", kv, &ans,
+		rc = splunkd_post_form(l->sd, "/services/notable_update", kv, &ans,
 				       err, sizeof(err));
 	}
 	if (rc == 0 && !json_is_true(json_object_get(ans, "success"))) {
@@ -158,16 +194,17 @@ static void comment_notable(struct run *r, const char *rid,
 	json_decref(ans);
 	if (rc) {
 		snprintf(sig, sizeof(sig), "Could not comment on notable %s: %s",
-			 ev->vals[0], err);
-		errorf("rid=%s: %s", rid, sig);
-		cam(r, rid, row, "failure", sig, NULL);
+			 j->event_id, err);
+		errorf("rid=%s: %s", j->rid, sig);
+		cam(r, j, "failure", sig, NULL);
 		worse(r, EXIT_NOTABLE);
 	}
 }
 
-static void escalate(struct run *r, struct engine_row *er)
+static void escalate(struct lane *l, struct job *j)
 {
-	struct case_row *cr = &er->cr;
+	struct run *r = l->r;
+	struct case_row *cr = &j->cr;
 	struct catalog_view cv = { &r->cat };
 	json_t *found = NULL;
 	long long id = 0;
@@ -176,8 +213,8 @@ static void escalate(struct run *r, struct engine_row *er)
 
 	if (cr->error) {
 		snprintf(sig, sizeof(sig), "Case not created: %s", cr->error);
-		errorf("rid=%s: %s", er->rid, sig);
-		cam(r, er->rid, er->row, "failure", sig, NULL);
+		errorf("rid=%s: %s", j->rid, sig);
+		cam(r, j, "failure", sig, NULL);
 		worse(r, EXIT_ROWS);
 		return;
 	}
@@ -186,22 +223,22 @@ static void escalate(struct run *r, struct engine_row *er)
 		json_t *w;
 
 		json_array_foreach(cr->warnings, i, w)
-			warnf("rid=%s: %s", er->rid, json_string_value(w));
+			warnf("rid=%s: %s", j->rid, json_string_value(w));
 	}
 	if (!r->cfg.duplicates && cr->dedup_key &&
 	    catalog_field(&r->cat, NOTABLE_FIELD))
-		rc = soar_find_open_case(r->soar, cr->dedup_key, &found, err,
+		rc = soar_find_open_case(l->soar, cr->dedup_key, &found, err,
 					 sizeof(err));
 	if (rc == 0 && found) {
 		id = json_integer_value(json_object_get(found, "id"));
-		rc = soar_update_case(r->soar, found, cr->changes, &cv, &npatched,
+		rc = soar_update_case(l->soar, found, cr->changes, &cv, &npatched,
 				      err, sizeof(err));
 		if (rc == 0)
-			rc = soar_add_artifacts(r->soar, id, cr->artifacts, &nadded,
+			rc = soar_add_artifacts(l->soar, id, cr->artifacts, &nadded,
 						err, sizeof(err));
 		updated = 1;
 	} else if (rc == 0) {
-		rc = soar_create_case(r->soar, cr->body, cr->dedup_key, &id, err,
+		rc = soar_create_case(l->soar, cr->body, cr->dedup_key, &id, err,
 				      sizeof(err));
 	}
 	json_decref(found);
@@ -210,10 +247,10 @@ static void escalate(struct run *r, struct engine_row *er)
 
 		snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
 			 updated ? "updated" : "created", err);
-		errorf("rid=%s: %s", er->rid, sig);
-		cam(r, er->rid, er->row, "failure", sig, NULL);
+		errorf("rid=%s: %s", j->rid, sig);
+		cam(r, j, "failure", sig, NULL);
 		/* nothing is lost: the body can be replayed from the log */
-		log_file_only(LOG_ERROR, "rid=%s unsent case body: %s", er->rid,
+		log_file_only(LOG_ERROR, "rid=%s unsent case body: %s", j->rid,
 			      body ? body : "(out of memory)");
 		free(body);
 		worse(r, rc == SOAR_CONNECT || rc == SOAR_TLS ||
@@ -228,9 +265,196 @@ static void escalate(struct run *r, struct engine_row *er)
 			 id, npatched, nadded);
 	else
 		snprintf(sig, sizeof(sig), "Created QRadar SOAR case %lld", id);
-	infof("rid=%s: %s", er->rid, sig);
-	cam(r, er->rid, er->row, "success", sig, idtext);
-	comment_notable(r, er->rid, er->row, id, updated);
+	infof("rid=%s: %s", j->rid, sig);
+	cam(r, j, "success", sig, idtext);
+	comment_notable(l, j, id, updated);
+}
+
+static char *first_value(const struct row *row, const char *name)
+{
+	const struct field *f = row_field(row, name);
+
+	return f && f->nvals ? strdup(f->vals[0]) : NULL;
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	case_row_free(&j->cr);
+	free(j->event_id);
+	free(j->orig_sid);
+	free(j->orig_rid);
+	free(j);
+}
+
+/* Takes er's case; NULL on out of memory (er's case is then freed). */
+static struct job *job_from(struct engine_row *er)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		case_row_free(&er->cr);
+		return NULL;
+	}
+	snprintf(j->rid, sizeof(j->rid), "%s", er->rid);
+	j->cr = er->cr;
+	memset(&er->cr, 0, sizeof(er->cr));
+	j->event_id = first_value(er->row, "event_id");
+	j->orig_sid = first_value(er->row, "orig_sid");
+	j->orig_rid = first_value(er->row, "orig_rid");
+	return j;
+}
+
+static void *lane_main(void *arg)
+{
+	struct lane *l = arg;
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&l->mu);
+		while (!l->head && !l->closing)
+			pthread_cond_wait(&l->cv, &l->mu);
+		j = l->head;
+		if (j) {
+			l->head = j->next;
+			if (!l->head)
+				l->tail = NULL;
+			l->queued--;
+			pthread_cond_broadcast(&l->cv);
+		}
+		pthread_mutex_unlock(&l->mu);
+		if (!j)
+			return NULL;
+		escalate(l, j);
+		job_free(j);
+	}
+}
+
+/* Connections for lane i (lane 0 uses the run's) and its thread. */
+static int lane_start(struct run *r, int i, char *err, size_t n)
+{
+	struct lane *l = &r->lanes[i];
+
+	l->r = r;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	if (i == 0) {
+		l->soar = r->soar;
+		l->sd = r->sd;
+	} else if (soar_clone(&l->soar, r->soar, err, n) ||
+		   splunkd_open(&l->sd, r->p.server_uri, r->p.session_key, err,
+				n)) {
+		goto fail;
+	}
+	if (pthread_create(&l->th, NULL, lane_main, l) != 0) {
+		snprintf(err, n, "cannot start a worker thread");
+		goto fail;
+	}
+	l->started = 1;
+	return 0;
+fail:
+	if (i != 0) {
+		soar_free(l->soar);
+		splunkd_free(l->sd);
+	}
+	l->soar = NULL;
+	l->sd = NULL;
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	return -1;
+}
+
+/* SOAR's equals is case-insensitive, so keys differing only in case must
+ * share a lane. */
+static unsigned key_hash(const char *k)
+{
+	unsigned h = 2166136261u;
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*k)) * 16777619u;
+	return h;
+}
+
+static void lanes_close(struct run *r);
+
+/* Hands j to its lane, starting the lane on first use and waiting while
+ * its queue is full. If a lane cannot start, the others are drained and
+ * the rest of the run goes one row at a time on the run's own connections,
+ * so no row is dropped and no key is ever in two lanes. */
+static void dispatch(struct run *r, struct job *j)
+{
+	char err[1024];
+	struct lane *l;
+	int i;
+
+	if (r->nlanes == 0)
+		goto inline_row;
+	if (j->cr.dedup_key && !r->cfg.duplicates)
+		i = (int)(key_hash(j->cr.dedup_key) % (unsigned)r->nlanes);
+	else
+		i = (int)(r->rr++ % (unsigned)r->nlanes);
+	l = &r->lanes[i];
+	if (!l->started && lane_start(r, i, err, sizeof(err))) {
+		warnf("worker %d not started (%s); escalating one row at a time",
+		      i, err);
+		lanes_close(r);
+		r->nlanes = 0;
+		goto inline_row;
+	}
+	pthread_mutex_lock(&l->mu);
+	while (l->queued >= LANE_QUEUE_MAX)
+		pthread_cond_wait(&l->cv, &l->mu);
+	j->next = NULL;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+	l->queued++;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	return;
+inline_row:
+	l = &r->lanes[0];
+	l->r = r;
+	l->soar = r->soar;
+	l->sd = r->sd;
+	escalate(l, j);
+	job_free(j);
+}
+
+/* Lets every lane finish its queue, then frees its connections. */
+static void lanes_close(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < LANES_MAX; i++) {
+		struct lane *l = &r->lanes[i];
+
+		if (!l->started)
+			continue;
+		pthread_mutex_lock(&l->mu);
+		l->closing = 1;
+		pthread_cond_broadcast(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->th, NULL);
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		if (i != 0) {
+			soar_free(l->soar);
+			splunkd_free(l->sd);
+		}
+		l->started = 0;
+	}
+}
+
+static int lanes_wanted(void)
+{
+	const char *v = getenv("QS_PARALLEL");
+	long n = v && *v ? strtol(v, NULL, 10) : LANES_DEFAULT;
+
+	return n < 1 ? 1 : n > LANES_MAX ? LANES_MAX : (int)n;
 }
 
 static int connect_soar(struct run *r, char *err, size_t n)
@@ -269,7 +493,7 @@ static void fail_run(struct run *r, int code, const char *why)
 	char err[512];
 
 	errorf("%s", why);
-	cam(r, NULL, NULL, "failure", why, NULL);
+	cam(r, NULL, "failure", why, NULL);
 	worse(r, code);
 	if (r->sd)
 		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error", err,
@@ -286,7 +510,9 @@ int action_execute(void)
 	int st, rows = 0;
 
 	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.rc_mu, NULL);
 	r.rc = EXIT_OK;
+	r.nlanes = lanes_wanted();
 	if (payload_read_fd(&r.p, 0, err, sizeof(err)) != PAYLOAD_OK) {
 		errorf("%s", err);
 		return EXIT_PAYLOAD;
@@ -344,12 +570,20 @@ int action_execute(void)
 		goto out;
 	}
 	while ((st = engine_next(e, &er, err, sizeof(err))) == ENGINE_ROW) {
+		struct job *j;
+
 		rows++;
 		log_cam(LOG_INFO, &r.cam, er.rid, NULL, NULL,
 			"Invoking modular action", NULL, NULL);
-		escalate(&r, &er);
-		case_row_free(&er.cr);
+		j = job_from(&er);
+		if (!j) {
+			errorf("rid=%s: out of memory", er.rid);
+			worse(&r, EXIT_INTERNAL);
+			continue;
+		}
+		dispatch(&r, j);
 	}
+	lanes_close(&r);
 	if (st != ENGINE_DONE)
 		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS, err);
 	else if (rows == 0)
@@ -362,6 +596,7 @@ int action_execute(void)
 				sizeof(err));
 	}
 out:
+	lanes_close(&r);
 	engine_close(e);
 	json_decref(templates);
 	soar_free(r.soar);
@@ -375,5 +610,6 @@ out:
 	splunkd_free(r.sd);
 	payload_free(&r.p);
 	log_close();
+	pthread_mutex_destroy(&r.rc_mu);
 	return r.rc;
 }

@@ -8,10 +8,35 @@
 
 struct http {
 	CURL *curl;
-	struct http_opts o;
+	struct http_opts o;   /* its strings point into the copies below */
+	char *ca_file, *proxy, *proxy_userpwd;
 };
 
 static int curl_ready;
+
+static void wipe_free(char *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+/* The caller's option strings may be stack buffers it wipes right after
+ * (the proxy password), so the handle keeps its own copies. */
+static int own_opts(struct http *h, const struct http_opts *o)
+{
+	h->o = *o;
+	h->o.ca_file = h->o.proxy = h->o.proxy_userpwd = NULL;
+	if ((o->ca_file && !(h->ca_file = strdup(o->ca_file))) ||
+	    (o->proxy && !(h->proxy = strdup(o->proxy))) ||
+	    (o->proxy_userpwd && !(h->proxy_userpwd = strdup(o->proxy_userpwd))))
+		return -1;
+	h->o.ca_file = h->ca_file;
+	h->o.proxy = h->proxy;
+	h->o.proxy_userpwd = h->proxy_userpwd;
+	return 0;
+}
 
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen)
@@ -27,21 +52,30 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 		curl_ready = 1;
 	}
 	h = calloc(1, sizeof(*h));
-	if (!h || !(h->curl = curl_easy_init())) {
-		free(h);
+	if (!h || !(h->curl = curl_easy_init()) || own_opts(h, o)) {
+		http_free(h);
 		snprintf(err, errlen, "out of memory");
 		return HTTP_NOMEM;
 	}
-	h->o = *o;
 	*out = h;
 	return HTTP_OK;
+}
+
+int http_clone(struct http **out, const struct http *h, char *err,
+	       size_t errlen)
+{
+	return http_new(out, &h->o, err, errlen);
 }
 
 void http_free(struct http *h)
 {
 	if (!h)
 		return;
-	curl_easy_cleanup(h->curl);
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h->ca_file);
+	free(h->proxy);
+	wipe_free(h->proxy_userpwd);
 	free(h);
 }
 

@@ -8,7 +8,8 @@
 /*
  * A thin libcurl wrapper: one easy handle per client so the connection is
  * reused (keep-alive) for a whole run. TLS peers and host names are always
- * verified; ca_file NULL means the system CAs. Request and response bodies
+ * verified; ca_file NULL means the system CAs. The option strings are
+ * copied. Request and response bodies
  * are bytes; the response body is capped at BUF_CAP_HTTP.
  * Headers given to http_request are never logged by this module.
  */
@@ -37,6 +38,11 @@ enum http_err { HTTP_OK = 0, HTTP_CONNECT, HTTP_TLS, HTTP_TIMEOUT,
 
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen);
+/* A new handle (its own connection) with h's options; for parallel
+ * requests, one handle per thread. Call from the thread that made h
+ * (curl_global_init is not thread-safe). */
+int http_clone(struct http **out, const struct http *h, char *err,
+	       size_t errlen);
 void http_free(struct http *h);
 
 /* Sends one request. headers: NULL-terminated "Name: value" strings.

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,11 @@ static struct {
 	char *secrets[MAX_SECRETS];
 	size_t nsecrets;
 } L = { -1, NULL, LOG_INFO, LOG_INFO, { NULL }, 0 };
+
+/* The alert action escalates rows from several threads; one lock keeps
+ * each line whole and the secret list consistent. Recursive because
+ * emit() masks through the public log_mask(). */
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR",
 					   "FATAL" };
@@ -54,34 +60,48 @@ int log_open(const char *splunk_home, const char *name)
 	char dir[4096], path[4096];
 	int n;
 
-	log_close();
-	if (!splunk_home || !*splunk_home)
-		return 0;
+	int rc = -1;
+
+	pthread_mutex_lock(&lock);
+	/* reopening keeps the secrets registered so far */
+	if (L.fd >= 0)
+		close(L.fd);
+	L.fd = -1;
+	free(L.path);
+	L.path = NULL;
+	if (!splunk_home || !*splunk_home) {
+		rc = 0;
+		goto out;
+	}
 	n = snprintf(dir, sizeof(dir), "%s/var/log/splunk", splunk_home);
 	if (n < 0 || (size_t)n >= sizeof(dir))
-		return -1;
+		goto out;
 	n = snprintf(path, sizeof(path), "%s/%s.log", dir, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
-		return -1;
+		goto out;
 	if (mkdirs(dir) != 0)
-		return -1;
+		goto out;
 	L.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
 	if (L.fd < 0)
-		return -1;
+		goto out;
 	L.path = strdup(path);
 	if (!L.path) {
 		close(L.fd);
 		L.fd = -1;
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
 }
 
 void log_close(void)
 {
 	size_t i;
 
+	pthread_mutex_lock(&lock);
 	if (L.fd >= 0)
 		close(L.fd);
 	L.fd = -1;
@@ -93,12 +113,15 @@ void log_close(void)
 		L.secrets[i] = NULL;
 	}
 	L.nsecrets = 0;
+	pthread_mutex_unlock(&lock);
 }
 
 void log_set_levels(enum log_level stderr_min, enum log_level file_min)
 {
+	pthread_mutex_lock(&lock);
 	L.stderr_min = stderr_min;
 	L.file_min = file_min;
+	pthread_mutex_unlock(&lock);
 }
 
 void log_add_secret(const char *secret)
@@ -107,14 +130,17 @@ void log_add_secret(const char *secret)
 
 	if (!secret || strlen(secret) < LOG_SECRET_MIN)
 		return;
+	pthread_mutex_lock(&lock);
 	for (i = 0; i < L.nsecrets; i++)
 		if (strcmp(L.secrets[i], secret) == 0)
-			return;
+			goto out;
 	if (L.nsecrets == MAX_SECRETS)
-		return;
+		goto out;
 	L.secrets[L.nsecrets] = strdup(secret);
 	if (L.secrets[L.nsecrets])
 		L.nsecrets++;
+out:
+	pthread_mutex_unlock(&lock);
 }
 
 /* Masks secrets and flattens control characters into out (size n >= 1). */
@@ -124,6 +150,7 @@ char *log_mask(const char *s, char *out, size_t n)
 
 	if (n == 0)
 		return out;
+	pthread_mutex_lock(&lock);
 	while (*s && o + 1 < n) {
 		size_t i, hit = 0;
 
@@ -146,6 +173,7 @@ char *log_mask(const char *s, char *out, size_t n)
 		out[o++] = (*s == '\n' || *s == '\r') ? ' ' : *s;
 		s++;
 	}
+	pthread_mutex_unlock(&lock);
 	out[o] = '\0';
 	return out;
 }
@@ -221,6 +249,7 @@ static void emit(enum log_level lvl, int to_stderr, const char *fmt, va_list ap)
 	char line[LINE_MAX_BYTES + 64], ts[48];
 	int n;
 
+	pthread_mutex_lock(&lock);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	log_mask(raw, masked, sizeof(masked));
 	if (to_stderr && lvl >= L.stderr_min) {
@@ -235,7 +264,7 @@ static void emit(enum log_level lvl, int to_stderr, const char *fmt, va_list ap)
 		n = snprintf(line, sizeof(line), "%s %s %s\n", ts,
 			     level_names[lvl], masked);
 		if (n <= 0)
-			return;
+			goto out;
 		if ((size_t)n >= sizeof(line)) {
 			n = (int)sizeof(line) - 1;
 			line[n - 1] = '\n';
@@ -245,6 +274,8 @@ static void emit(enum log_level lvl, int to_stderr, const char *fmt, va_list ap)
 		write_all(L.fd, line, (size_t)n);
 		flock(L.fd, LOCK_UN);
 	}
+out:
+	pthread_mutex_unlock(&lock);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -16,7 +16,8 @@
  * module writes; secrets shorter than LOG_SECRET_MIN bytes are not masked
  * (they would mangle every line) and the callers refuse them elsewhere.
  * Messages are single lines: CR and LF inside a message become spaces.
- * The module keeps process-wide state; it is not thread-safe.
+ * The module keeps process-wide state behind one lock: threads may log.
+ * log_open keeps the secrets registered before it; log_close wipes them.
  */
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_FATAL };

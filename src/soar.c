@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,26 @@
 #define DEFAULT_BUDGET_MS 120000L
 #define MAX_BACKOFF_MS 16000L
 
+/*
+ * The login session (email mode) is shared by a handle and its clones, so
+ * a run logs in once however many connections it uses. gen counts logins:
+ * a thread that got a 401 re-logs in only if nobody did since it sent.
+ */
+struct soar_session {
+	pthread_mutex_t mu;      /* recursive: login() runs call() */
+	char *cookie;            /* "Cookie: JSESSIONID=…" */
+	char *csrf;              /* "X-sess-id: …" */
+	unsigned gen;
+};
+
 struct soar {
 	struct http *http;
 	char base[1024];         /* https://host:port */
 	char host[512];
 	int port;
 	char *auth;              /* "Authorization: Basic …" (API keys) */
-	char *cookie;            /* "Cookie: JSESSIONID=…" */
-	char *csrf;              /* "X-sess-id: …" */
+	struct soar_session *sess;
+	int owns_sess;           /* the original handle; clones borrow */
 	const struct soar_opts *o;
 	long long org_id;
 	char org_name[256];
@@ -99,10 +112,12 @@ static int call(struct soar *s, const char *method, const char *path,
 		char *err, size_t n)
 {
 	char url[2048], msg[1024], *text = NULL;
+	char cookie[1024], csrf[512];
 	const char *hdr[6];
 	struct http_response r;
 	long backoff = 1000;
 	int relogged = 0, rc, h;
+	unsigned gen;
 
 	if (out)
 		*out = NULL;
@@ -122,20 +137,32 @@ static int call(struct soar *s, const char *method, const char *path,
 		hdr[h++] = "Accept: application/json";
 		if (s->auth)
 			hdr[h++] = s->auth;
-		if (s->cookie)
-			hdr[h++] = s->cookie;
-		if (s->csrf)
-			hdr[h++] = s->csrf;
+		pthread_mutex_lock(&s->sess->mu);
+		gen = s->sess->gen;
+		if (s->sess->cookie) {
+			snprintf(cookie, sizeof(cookie), "%s", s->sess->cookie);
+			hdr[h++] = cookie;
+		}
+		if (s->sess->csrf) {
+			snprintf(csrf, sizeof(csrf), "%s", s->sess->csrf);
+			hdr[h++] = csrf;
+		}
+		pthread_mutex_unlock(&s->sess->mu);
 		hdr[h] = NULL;
 		rc = http_request(s->http, method, url, hdr, text,
 				  text ? strlen(text) : 0, &r, err, n);
+		explicit_bzero(cookie, sizeof(cookie));
+		explicit_bzero(csrf, sizeof(csrf));
 		if (rc == HTTP_OK && r.status >= 200 && r.status < 300)
 			break;
 		if (rc == HTTP_OK && r.status == 401 && !s->o->api_keys &&
 		    !relogged && strcmp(path, "/rest/session") != 0) {
 			http_response_free(&r);
 			relogged = 1;
-			rc = login(s, err, n);
+			/* once per expired session, whichever thread sees it */
+			pthread_mutex_lock(&s->sess->mu);
+			rc = s->sess->gen == gen ? login(s, err, n) : SOAR_OK;
+			pthread_mutex_unlock(&s->sess->mu);
 			if (rc)
 				goto out;
 			continue;
@@ -211,8 +238,10 @@ static int call(struct soar *s, const char *method, const char *path,
 	}
 	if (rc == SOAR_OK && !relogged && strcmp(path, "/rest/session") == 0 &&
 	    strcmp(method, "POST") == 0 && r.session_cookie[0]) {
-		wipe_free(s->cookie);
-		s->cookie = dup_header("Cookie", r.session_cookie);
+		pthread_mutex_lock(&s->sess->mu);
+		wipe_free(s->sess->cookie);
+		s->sess->cookie = dup_header("Cookie", r.session_cookie);
+		pthread_mutex_unlock(&s->sess->mu);
 		log_add_secret(r.session_cookie + strlen("JSESSIONID="));
 	}
 	http_response_free(&r);
@@ -266,12 +295,13 @@ static int login(struct soar *s, char *err, size_t n)
 	const char *csrf;
 	int rc;
 
+	pthread_mutex_lock(&s->sess->mu);
 	if (s->o->api_keys) {
 		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err, n);
 	} else {
-		wipe_free(s->cookie);
-		wipe_free(s->csrf);
-		s->cookie = s->csrf = NULL;
+		wipe_free(s->sess->cookie);
+		wipe_free(s->sess->csrf);
+		s->sess->cookie = s->sess->csrf = NULL;
 		/* never "interactive": that would log the user out of the UI */
 		body = json_pack("{s:s,s:s}", "email", s->o->user, "password",
 				 s->o->secret);
@@ -292,16 +322,19 @@ static int login(struct soar *s, char *err, size_t n)
 		goto out;
 	if (!s->o->api_keys) {
 		csrf = json_string_value(json_object_get(sess, "csrf_token"));
-		if (!csrf || !s->cookie) {
+		if (!csrf || !s->sess->cookie) {
 			snprintf(err, n, "SOAR login on %s returned no session", s->host);
 			rc = SOAR_SERVER;
 			goto out;
 		}
 		log_add_secret(csrf);
-		s->csrf = dup_header("X-sess-id", csrf);
+		s->sess->csrf = dup_header("X-sess-id", csrf);
 	}
 	rc = pick_org(s, sess, err, n);
+	if (rc == SOAR_OK)
+		s->sess->gen++;
 out:
+	pthread_mutex_unlock(&s->sess->mu);
 	json_decref(sess);
 	return rc;
 }
@@ -324,6 +357,21 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;
 	}
+	s->sess = calloc(1, sizeof(*s->sess));
+	if (!s->sess) {
+		free(s);
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	{
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&s->sess->mu, &a);
+		pthread_mutexattr_destroy(&a);
+	}
+	s->owns_sess = 1;
 	s->o = o;
 	s->port = o->port > 0 ? o->port : 443;
 	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : DEFAULT_BUDGET_MS;
@@ -394,11 +442,40 @@ void soar_free(struct soar *s)
 		return;
 	http_free(s->http);
 	wipe_free(s->auth);
-	wipe_free(s->cookie);
-	wipe_free(s->csrf);
+	if (s->owns_sess && s->sess) {
+		wipe_free(s->sess->cookie);
+		wipe_free(s->sess->csrf);
+		pthread_mutex_destroy(&s->sess->mu);
+		free(s->sess);
+	}
 	json_decref(s->fields);
 	json_decref(s->types);
 	free(s);
+}
+
+int soar_clone(struct soar **out, const struct soar *s, char *err, size_t n)
+{
+	struct soar *c = malloc(sizeof(*c));
+
+	*out = NULL;
+	if (!c) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	*c = *s;
+	c->http = NULL;
+	c->auth = NULL;
+	c->owns_sess = 0;
+	c->fields = json_incref(s->fields);
+	c->types = json_incref(s->types);
+	if ((s->auth && !(c->auth = strdup(s->auth))) ||
+	    http_clone(&c->http, s->http, err, n) != HTTP_OK) {
+		soar_free(c);
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	*out = c;
+	return SOAR_OK;
 }
 
 long long soar_org_id(const struct soar *s)

@@ -83,6 +83,7 @@ class SoarEmu:
     def reset(self, keep_sessions=False):
         with self.lock:
             self.incidents = {}
+            self.nidx = {}        # lower-cased notable id -> inc ids (a superset)
             self.artifacts = {}   # inc id -> list
             self.comments = {}    # inc id -> list
             self.next_inc = 2095
@@ -649,6 +650,7 @@ class SoarEmu:
         inc.setdefault("owner_id", principal.get("user_id"))
         self.fill_incident(inc)
         self.incidents[inc["id"]] = inc
+        self.index(inc)
         for a in arts:
             a["inc_id"] = inc["id"]
             self.add_artifact(inc["id"], a)
@@ -665,6 +667,33 @@ class SoarEmu:
         if f is None and name not in ("id", "vers", "create_date", "inc_last_modified_date", "org_id"):
             raise BadRequest("Unknown field '%s' in condition" % name)
         return inc.get(name), f
+
+    def index(self, inc):
+        """Like a database index on the notable id: query_paged for one id stays
+        O(matches) instead of scanning every incident (10,000-row benchmarks).
+        Stale entries are harmless: candidates are still matched in full."""
+        v = (inc.get("properties") or {}).get("splunk_notable_event_id")
+        if isinstance(v, str):
+            self.nidx.setdefault(v.lower(), set()).add(inc["id"])
+
+    def candidates(self, filters):
+        """Incidents a query can match, from the index when every filter pins
+        the notable id with equals; else all of them."""
+        keys = []
+        for flt in filters:
+            hit = [c.get("value") for c in (flt.get("conditions") or []) if isinstance(c, dict)
+                   and c.get("field_name") == "properties.splunk_notable_event_id"
+                   and c.get("method") == "equals" and isinstance(c.get("value"), str)]
+            if not hit:
+                return sorted(self.incidents.values(), key=lambda i: i["id"])
+            keys.append(hit[0].lower())
+        for flt in filters:  # conditions are checked even when nothing is indexed
+            for c in flt.get("conditions") or []:
+                self._match({"properties": {}}, c)
+        ids = set()
+        for k in keys:
+            ids |= self.nidx.get(k, set())
+        return sorted((self.incidents[i] for i in ids if i in self.incidents), key=lambda i: i["id"])
 
     @staticmethod
     def _norm(v):
@@ -721,7 +750,10 @@ class SoarEmu:
         filters = obj.get("filters") or []
         if not isinstance(filters, list):
             raise BadRequest("'filters' must be an array")
-        rows = sorted(self.incidents.values(), key=lambda i: i["id"])
+        if filters and all(isinstance(f, dict) for f in filters):
+            rows = self.candidates(filters)
+        else:
+            rows = sorted(self.incidents.values(), key=lambda i: i["id"])
         if filters:
             out = []
             for inc in rows:
@@ -846,6 +878,7 @@ class SoarEmu:
                 inc["end_date"] = now_ms()
         inc["vers"] += 1
         inc["inc_last_modified_date"] = now_ms()
+        self.index(inc)
         rec["success"] = True
         return jresp(200, {"success": True, "title": None, "message": None, "hints": []})
 
@@ -873,6 +906,7 @@ class SoarEmu:
         self.fill_incident(new)
         inc.clear()
         inc.update(new)
+        self.index(inc)
         return jresp(200, self.render(inc, q))
 
     # ---- control ----------------------------------------------------------------
@@ -917,6 +951,7 @@ class SoarEmu:
                             tgt[f["name"]] = {"format": "text", "content": tgt[f["name"]]}
                     self.fill_incident(inc)
                     self.incidents[inc["id"]] = inc
+                    self.index(inc)
                     for a in it.get("artifacts") or []:
                         self.add_artifact(inc["id"], self.check_artifact(a, inc["id"]))
                     out.append(inc)
@@ -941,6 +976,7 @@ class SoarEmu:
                     else:
                         inc[k] = v
                 inc["vers"] += 1
+                self.index(inc)
                 return 200, inc
             if path == "/_emu/state" and method == "GET":
                 return 200, {"logins": self.logins, "puts": self.puts, "patches": self.patches,
