@@ -125,6 +125,7 @@ format-check:
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--include=$(firstword $(wildcard /usr/include/jansson.h /usr/local/include/jansson.h)) \
 		--std=c11 -Isrc src
 
 clean:
