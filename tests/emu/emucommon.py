@@ -161,6 +161,7 @@ class BaseHandler(BaseHTTPRequestHandler):
                 hdrs["Content-Type"] = ctype
                 rec["status"] = st
                 self._send(st, hdrs, out)
+                rec["end"] = time.time()
                 return
         try:
             st, hdrs, out = self.route(self.command, path, query, body)
@@ -172,6 +173,7 @@ class BaseHandler(BaseHTTPRequestHandler):
                  "hints": [], "error_code": "generic"}).encode()
         rec["status"] = st
         self._send(st, hdrs, out)
+        rec["end"] = time.time()  # with "time": the request was in flight in between
 
     def _reset(self):
         try:

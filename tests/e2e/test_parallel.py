@@ -1,0 +1,155 @@
+"""End to end: many rows escalated in parallel. The SOAR emulator records
+when each request arrived and when it was answered, so the test can see
+that requests for different notables overlap while two requests for the
+same notable (its lookup, create, update, artifacts) never do, and that
+rows sharing a notable become one case. TAP output."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import actionlib as al  # noqa: E402
+
+FIELDS = ["_time", "event_id", "rule_title", "severity", "src"]
+t = al.Tap()
+
+
+def rows():
+    # four notables, three rows each, interleaved; the fourth one's id comes
+    # in two spellings (SOAR's equals is case-insensitive: one case)
+    keys = ["N0@@notable@@0", "N1@@notable@@1", "N2@@notable@@2", "abc@@notable@@3"]
+    out = []
+    for rnd in range(3):
+        for k, key in enumerate(keys):
+            if k == 3 and rnd == 1:
+                key = key.upper()
+            out.append({"_time": str(1714557600 + rnd), "event_id": key,
+                        "rule_title": "Notable %d" % k, "severity": "High",
+                        "src": "10.9.%d.%d" % (k, rnd)})
+    return out
+
+
+def key_of(req, case_keys):
+    """The notable a SOAR request is about, or None."""
+    path, body = req["path"], req.get("body") or ""
+    try:
+        obj = json.loads(body) if body else None
+    except ValueError:
+        obj = None
+    if path.endswith("/incidents/query_paged") and isinstance(obj, dict):
+        for f in obj.get("filters") or []:
+            for c in f.get("conditions") or []:
+                if c.get("field_name") == "properties.splunk_notable_event_id":
+                    return str(c.get("value")).lower()
+    if req["method"] == "POST" and path.endswith("/incidents") and isinstance(obj, dict):
+        v = (obj.get("properties") or {}).get("splunk_notable_event_id")
+        return v.lower() if isinstance(v, str) else None
+    parts = path.split("/")
+    if "incidents" in parts:
+        i = parts.index("incidents")
+        if i + 1 < len(parts) and parts[i + 1].isdigit():
+            return case_keys.get(int(parts[i + 1]))
+    return None
+
+
+def overlap(a, b):
+    return a["time"] < b["end"] and b["time"] < a["end"]
+
+
+def scenario(lanes):
+    name = "parallel=%s" % lanes
+    with al.harness.Emulators() as emu:
+        home = al.splunk_home(emu.workdir, emu.ca)
+        res = os.path.join(emu.workdir, "results.csv.gz")
+        data = rows()
+        al.write_results(res, FIELDS, data)
+        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+        # a slow server widens every window in which two requests could meet
+        emu.soar_ctl("POST", "/_emu/fault", [
+            {"path": "/incidents/query_paged$", "delay": 0.06, "count": -1},
+            {"path": "/incidents$", "method": "POST", "delay": 0.06, "count": -1},
+            {"path": "/incidents/[0-9]+$", "method": "PATCH", "delay": 0.06, "count": -1}])
+        os.environ["QS_PARALLEL"] = str(lanes)
+        try:
+            rc, out, err = al.run(al.payload(emu, res, al.base_config(emu)), home)
+        finally:
+            del os.environ["QS_PARALLEL"]
+        t.ok(rc == 0, name + ": exit 0", err[-2000:])
+        incs = emu.soar_ctl("GET", "/_emu/incidents")
+        keys = sorted((i.get("properties") or {}).get("splunk_notable_event_id", "").lower() for i in incs)
+        t.ok(len(incs) == 4, name + ": twelve rows about four notables make four cases", keys)
+        t.ok(len(set(keys)) == 4, name + ": one case per notable (either spelling)", keys)
+        arts = sum(len(i.get("artifacts") or []) for i in incs)
+        t.ok(arts == 12, name + ": every row's artifact reached its case", arts)
+        log = al.modalert_log(home)
+        ok_lines = [ln for ln in log.splitlines() if 'action_status="success"' in ln
+                    and "Invoking" not in ln]
+        t.ok(len(ok_lines) == 12, name + ": a success CAM line per row", len(ok_lines))
+        upd = [ln for ln in ok_lines if "Updated QRadar SOAR case" in ln]
+        t.ok(len(upd) == 8, name + ": later rows update the case", len(upd))
+        case_keys = {i["id"]: (i.get("properties") or {}).get("splunk_notable_event_id", "").lower()
+                     for i in incs}
+        reqs = [r for r in emu.soar_ctl("GET", "/_emu/requests") if r.get("end")]
+        keyed = [(key_of(r, case_keys), r) for r in reqs]
+        keyed = [(k, r) for k, r in keyed if k]
+        clash = [(a["seq"], b["seq"]) for i, (ka, a) in enumerate(keyed)
+                 for kb, b in keyed[i + 1:] if ka == kb and overlap(a, b)]
+        t.ok(not clash, name + ": never two requests for one notable in flight at once", clash[:5])
+        cross = [(a["seq"], b["seq"]) for i, (ka, a) in enumerate(keyed)
+                 for kb, b in keyed[i + 1:] if ka != kb and overlap(a, b)]
+        if lanes == 1:
+            t.ok(not cross, name + ": one lane sends one request at a time", cross[:5])
+        else:
+            t.ok(len(cross) > 0, name + ": requests for different notables overlap")
+        logins = [r for r in reqs if r["path"] == "/rest/session" and r["method"] == "POST"]
+        t.ok(len(logins) == 1, name + ": one login for all connections", len(logins))
+        fields = [r for r in reqs if "/types/" in r["path"] or r["path"].endswith("/artifact_types")]
+        paths = [r["path"] for r in fields]
+        t.ok(len(paths) == len(set(paths)), name + ": no catalogue fetched twice", paths)
+        sd = emu.splunkd_ctl("GET", "/_emu/state")
+        notes = sd.get("notable_updates") or []
+        t.ok(len(notes) == 12, name + ": a notable comment per row", len(notes))
+
+
+def scenario_relogin_once():
+    """Sessions expire while four lanes are busy: exactly one re-login."""
+    with al.harness.Emulators() as emu:
+        home = al.splunk_home(emu.workdir, emu.ca)
+        res = os.path.join(emu.workdir, "results.csv.gz")
+        data = [{"_time": "1714557600", "event_id": "R%d@@notable@@x" % i, "rule_title": "R%d" % i,
+                 "severity": "Low", "src": "10.8.0.%d" % i} for i in range(16)]
+        al.write_results(res, FIELDS, data)
+        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+        # every answer slow, and the session dies after a few cases
+        emu.soar_ctl("POST", "/_emu/fault", [
+            {"path": "/incidents", "delay": 0.05, "count": -1}])
+        import threading
+        import time
+
+        def expire():
+            time.sleep(0.4)
+            emu.soar_ctl("POST", "/_emu/expire_sessions")
+        th = threading.Thread(target=expire)
+        th.start()
+        rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")), home)
+        th.join()
+        t.ok(rc == 0, "expired session: exit 0", err[-2000:])
+        st = emu.soar_ctl("GET", "/_emu/state")
+        logins = [r for r in emu.soar_ctl("GET", "/_emu/requests?path=^/rest/session$&method=POST")]
+        t.ok(len(logins) == 2, "expired session: one login, one re-login for all lanes",
+             len(logins))
+        hit = [r for r in emu.soar_ctl("GET", "/_emu/requests") if r.get("status") == 401]
+        t.ok(len(hit) >= 1, "expired session: the expiry did hit requests in flight", len(hit))
+        t.ok(st.get("incident_count") == 16, "expired session: every row became a case",
+             st.get("incident_count"))
+
+
+def main():
+    scenario(4)
+    scenario(1)
+    scenario_relogin_once()
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
