@@ -57,6 +57,7 @@ struct run {
 	struct soar *soar;
 	struct cam_ctx cam;
 	char *secret;
+	char *proxy_password;    /* only when proxy_user is set */
 	int have_cfg;
 	pthread_mutex_t rc_mu;
 	int rc;
@@ -474,6 +475,7 @@ static int connect_soar(struct run *r, char *err, size_t n)
 	o.proxy_host = r->cfg.proxy_host;
 	o.proxy_port = r->cfg.proxy_port;
 	o.proxy_user = r->cfg.proxy_user;
+	o.proxy_password = r->proxy_password;
 	rc = soar_connect(&r->soar, &o, err, n);
 	if (rc)
 		return rc;
@@ -559,6 +561,15 @@ int action_execute(void)
 		fail_run(&r, EXIT_SPLUNKD, err);
 		goto out;
 	}
+	/* the setup page stores the proxy password beside the SOAR secret */
+	if (r.cfg.proxy_host && *r.cfg.proxy_host && r.cfg.proxy_user &&
+	    *r.cfg.proxy_user &&
+	    splunkd_get_password(r.sd, QS_PROXY_REALM, r.cfg.proxy_user,
+				 "proxy password", &r.proxy_password, err,
+				 sizeof(err))) {
+		fail_run(&r, EXIT_SPLUNKD, err);
+		goto out;
+	}
 	st = connect_soar(&r, err, sizeof(err));
 	if (st) {
 		fail_run(&r, st == SOAR_NOMEM ? EXIT_INTERNAL : EXIT_SOAR, err);
@@ -606,6 +617,10 @@ out:
 	if (r.secret) {
 		explicit_bzero(r.secret, strlen(r.secret));
 		free(r.secret);
+	}
+	if (r.proxy_password) {
+		explicit_bzero(r.proxy_password, strlen(r.proxy_password));
+		free(r.proxy_password);
 	}
 	splunkd_free(r.sd);
 	payload_free(&r.p);

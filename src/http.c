@@ -189,6 +189,8 @@ int http_request(struct http *h, const char *method, const char *url,
 		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	if (h->o.proxy)
 		curl_easy_setopt(c, CURLOPT_PROXY, h->o.proxy);
+	else if (h->o.direct)
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	if (h->o.proxy_userpwd)
 		curl_easy_setopt(c, CURLOPT_PROXYUSERPWD, h->o.proxy_userpwd);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
@@ -225,13 +227,29 @@ int http_request(struct http *h, const char *method, const char *url,
 			snprintf(host, sizeof(host), "%s", hn);
 		curl_free(hn);
 		curl_url_cleanup(u);
-		if (cc == CURLE_WRITE_ERROR && resp->body.failed)
+		long tunnel = 0;
+
+		curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
+		rc = classify(cc);
+		if (cc == CURLE_WRITE_ERROR && resp->body.failed) {
 			snprintf(err, errlen, "%s: the answer is larger than %u bytes",
 				 host, (unsigned)BUF_CAP_HTTP);
-		else
+		} else if (h->o.proxy && tunnel >= 300) {
+			/* the proxy answered: a refusal, not a network blip */
+			snprintf(err, errlen,
+				 "proxy %s refused the tunnel to %s: HTTP %ld%s",
+				 h->o.proxy, host, tunnel,
+				 tunnel == 407 ? " (proxy authentication failed: check the proxy user and password)" :
+						 "");
+			rc = HTTP_PROXY;
+		} else if (h->o.proxy && rc == HTTP_CONNECT && up == 0 &&
+			   resp->status == 0) {
+			snprintf(err, errlen, "%s (through proxy %s): %s", host,
+				 h->o.proxy, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		} else {
 			snprintf(err, errlen, "%s: %s", host,
 				 ebuf[0] ? ebuf : curl_easy_strerror(cc));
-		rc = classify(cc);
+		}
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);

@@ -22,6 +22,7 @@ struct http_opts {
 	long timeout_ms;          /* per request */
 	int https_only;
 	int skip_host_check;      /* chain still verified; see splunkd.c */
+	int direct;               /* ignore http(s)_proxy from the environment */
 };
 
 struct http_response {

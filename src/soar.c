@@ -348,7 +348,7 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		 size_t n)
 {
 	struct soar *s = calloc(1, sizeof(*s));
-	struct http_opts ho = { NULL, NULL, NULL, 60000L, 1, 0 };
+	struct http_opts ho = { NULL, NULL, NULL, 60000L, 1, 0, 0 };
 	char proxy[1024], userpwd[1024];
 	int rc;
 

@@ -32,7 +32,8 @@ int splunkd_open(struct splunkd **out, const char *server_uri,
 		 const char *session_key, char *err, size_t errlen)
 {
 	struct splunkd *d = NULL;
-	struct http_opts o = { NULL, NULL, NULL, 60000L, 0, 0 };
+	/* splunkd is this host's own management port: never via a proxy */
+	struct http_opts o = { NULL, NULL, NULL, 60000L, 0, 0, 1 };
 	const char *home = getenv("SPLUNK_HOME");
 	size_t n;
 	int rc;

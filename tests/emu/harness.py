@@ -6,6 +6,8 @@ call the control API.  Usage:
         emu.soar["port"], emu.splunkd["port"], emu.ca   # CA file for the client
         emu.soar_ctl("POST", "/_emu/fault", {"path": "/incidents$", "status": 503})
         emu.splunkd_ctl("GET", "/_emu/state")
+    Emulators(proxy=True, proxy_args=["--user", "u:p"]) adds proxy_emu.py
+    (CONNECT only): emu.proxy["port"], emu.proxy_ctl(...).
 """
 import json
 import os
@@ -71,8 +73,11 @@ def control(port, method, path, obj=None):
 class Emulators:
     """Context manager: certs + SOAR emulator + splunkd emulator (either can be skipped)."""
 
-    def __init__(self, soar=True, splunkd=True, soar_args=(), splunkd_args=(), workdir=None):
+    def __init__(self, soar=True, splunkd=True, soar_args=(), splunkd_args=(), workdir=None,
+                 proxy=False, proxy_args=()):
         self.want = (soar, splunkd)
+        self.want_proxy, self.proxy_args = proxy, list(proxy_args)
+        self.proxy = None
         self.soar_args, self.splunkd_args = list(soar_args), list(splunkd_args)
         self.workdir = workdir
         self.own_dir = workdir is None
@@ -91,6 +96,9 @@ class Emulators:
                 self.procs.append(p)
             if self.want[1]:
                 p, self.splunkd = start("splunkd_emu.py", tls + self.splunkd_args, self.workdir, "splunkd")
+                self.procs.append(p)
+            if self.want_proxy:
+                p, self.proxy = start("proxy_emu.py", self.proxy_args, self.workdir, "proxy")
                 self.procs.append(p)
         except Exception:
             self.__exit__(None, None, None)
@@ -115,3 +123,6 @@ class Emulators:
 
     def splunkd_ctl(self, method, path, obj=None):
         return control(self.splunkd["control_port"], method, path, obj)
+
+    def proxy_ctl(self, method, path, obj=None):
+        return control(self.proxy["control_port"], method, path, obj)
