@@ -13,6 +13,7 @@
 
 #define DEFAULT_BUDGET_MS 120000L
 #define MAX_BACKOFF_MS 16000L
+#define REQUEST_TIMEOUT_MS 60000L
 
 struct soar {
 	struct http *http;
@@ -306,6 +307,25 @@ out:
 	return rc;
 }
 
+/* QS_SOAR_BUDGET_MS (milliseconds) replaces the default budget when the
+ * caller sets none: the tests need a small one, an admin may want another. */
+static long default_budget(void)
+{
+	const char *e = getenv("QS_SOAR_BUDGET_MS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return DEFAULT_BUDGET_MS;
+	v = strtol(e, &end, 10);
+	if (*end || v <= 0) {
+		warnf("QS_SOAR_BUDGET_MS=\"%s\" is not a positive number of milliseconds; using %ld",
+		      e, DEFAULT_BUDGET_MS);
+		return DEFAULT_BUDGET_MS;
+	}
+	return v;
+}
+
 static int is_system_ca(const char *v)
 {
 	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
@@ -315,7 +335,7 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		 size_t n)
 {
 	struct soar *s = calloc(1, sizeof(*s));
-	struct http_opts ho = { NULL, NULL, NULL, 60000L, 1, 0 };
+	struct http_opts ho = { NULL, NULL, NULL, REQUEST_TIMEOUT_MS, 1, 0 };
 	char proxy[1024], userpwd[1024];
 	int rc;
 
@@ -326,7 +346,10 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 	}
 	s->o = o;
 	s->port = o->port > 0 ? o->port : 443;
-	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : DEFAULT_BUDGET_MS;
+	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : default_budget();
+	/* no single request may outlast the whole budget */
+	if (s->budget_ms < ho.timeout_ms)
+		ho.timeout_ms = s->budget_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	snprintf(s->host, sizeof(s->host), "%s", o->host ? o->host : "");
 	snprintf(s->base, sizeof(s->base), "https://%s:%d", s->host, s->port);
