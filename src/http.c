@@ -209,6 +209,28 @@ void http_response_free(struct http_response *r)
 	buf_free(&r->body);
 }
 
+long http_retry_after_ms(const char *v, time_t now)
+{
+	const long day = 86400L;
+	char *end;
+	long secs;
+	time_t t;
+
+	if (!v || !*v)
+		return -1;
+	if (*v >= '0' && *v <= '9') {
+		secs = strtol(v, &end, 10);
+		if (*end)
+			return -1;
+	} else {
+		t = curl_getdate(v, NULL);
+		if (t == -1)
+			return -1;
+		secs = t <= now ? 0 : t - now > day ? day : (long)(t - now);
+	}
+	return (secs > day ? day : secs) * 1000L;
+}
+
 char *http_escape(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -4,6 +4,7 @@
 #include "buf.h"
 
 #include <stddef.h>
+#include <time.h>
 
 /*
  * A thin libcurl wrapper: one easy handle per client so the connection is
@@ -48,6 +49,11 @@ int http_request(struct http *h, const char *method, const char *url,
 		 const char *const *headers, const char *body, size_t body_len,
 		 struct http_response *resp, char *err, size_t errlen);
 void http_response_free(struct http_response *r);
+
+/* The wait a Retry-After value asks for, in ms, at time now: delta-seconds
+ * or an HTTP-date (a date in the past is 0); capped at a day; -1 when v is
+ * empty or unparsable. */
+long http_retry_after_ms(const char *v, time_t now);
 
 /* A malloc'd percent-encoding of s (RFC 3986 unreserved kept). */
 char *http_escape(const char *s);

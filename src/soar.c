@@ -172,7 +172,7 @@ static int call(struct soar *s, const char *method, const char *path,
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
 				 s->host, r.status, msg[0] ? " " : "", msg);
 			if (r.retry_after[0]) {
-				long ra = strtol(r.retry_after, NULL, 10) * 1000L;
+				long ra = http_retry_after_ms(r.retry_after, time(NULL));
 
 				if (ra > backoff)
 					backoff = ra;
