@@ -1,4 +1,5 @@
 #include "soar.h"
+#include "soar_internal.h"
 #include "buf.h"
 #include "catalog.h"
 #include "http.h"
@@ -58,7 +59,7 @@ static char *dup_header(const char *name, const char *value)
 }
 
 /* SOAR's StatusDTO is {"success":false,"message":"…",…}. */
-static void status_message(const struct http_response *r, char *out, size_t n)
+void soar_status_message(const struct http_response *r, char *out, size_t n)
 {
 	json_t *j = json_loads(buf_str(&r->body), 0, NULL);
 	const char *m = json_string_value(json_object_get(j, "message"));
@@ -158,7 +159,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		if (rc == HTTP_OK && !retryable(r.status) &&
 		    strncasecmp(r.content_type, "text/html", 9) != 0) {
-			status_message(&r, msg, sizeof(msg));
+			soar_status_message(&r, msg, sizeof(msg));
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
 				 s->host, r.status, msg[0] ? " " : "", msg);
 			rc = (r.status == 401 || r.status == 403) ? SOAR_AUTH :
@@ -168,7 +169,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		/* transient: retry when allowed and within budget */
 		if (rc == HTTP_OK) {
-			status_message(&r, msg, sizeof(msg));
+			soar_status_message(&r, msg, sizeof(msg));
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
 				 s->host, r.status, msg[0] ? " " : "", msg);
 			if (r.retry_after[0]) {
@@ -460,16 +461,22 @@ int soar_artifact_types(struct soar *s, json_t **out, char *err, size_t n)
 	return org_get(s, "/artifact_types", &s->types, out, err, n);
 }
 
-char *soar_case_url(const struct soar *s, long long id)
+char *soar_case_url_of(const char *host, int port, long long org_id,
+		       long long id)
 {
 	struct buf b = BUF_INIT(4096);
 
-	if (strncmp(s->host, "cases-rest.", 11) == 0)
-		buf_printf(&b, "https://%s/app/respond/#cases/%lld", s->host + 11, id);
+	if (strncmp(host, "cases-rest.", 11) == 0)
+		buf_printf(&b, "https://%s/app/respond/#cases/%lld", host + 11, id);
 	else
-		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", s->host,
-			   s->port, id, s->org_id);
+		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", host,
+			   port, id, org_id);
 	return buf_take(&b);
+}
+
+char *soar_case_url(const struct soar *s, long long id)
+{
+	return soar_case_url_of(s->host, s->port, s->org_id, id);
 }
 
 int soar_find_open_case(struct soar *s, const char *key, json_t **out,
