@@ -10,6 +10,7 @@
  *                            "Connection: close")
  *   "!reset"                 the connection is dropped with RST
  *   "!sleep:MS\n<response>"  waits MS ms, then sends <response>
+ *   "!len:<head>\r\n\r\n<body>" the head gets a Content-Length for body
  * Every request (head and body) is appended to a log the parent reads
  * with mini_finish, separated by "\n=====\n". The child exits after the
  * script or after 20 s. Header-only, like tap.h.
@@ -101,6 +102,17 @@ static void mini_child(int ls, const char *const *script, const char *logpath)
 
 			nanosleep(&ts, NULL);
 			resp = strchr(resp, '\n') + 1;
+		}
+		if (strncmp(resp, "!len:", 5) == 0) {
+			const char *body = strstr(resp, "\r\n\r\n") + 4;
+			char cl[64];
+
+			snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n",
+				 strlen(body));
+			if (write(c, resp + 5, (size_t)(body - 2 - resp - 5)) < 0 ||
+			    write(c, cl, strlen(cl)) < 0)
+				_exit(4);
+			resp = body;
 		}
 		if (write(c, resp, strlen(resp)) < 0) {
 			close(c);
