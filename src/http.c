@@ -9,6 +9,7 @@
 struct http {
 	CURL *curl;
 	struct http_opts o;
+	int send_once;
 };
 
 static int curl_ready;
@@ -43,6 +44,11 @@ void http_free(struct http *h)
 		return;
 	curl_easy_cleanup(h->curl);
 	free(h);
+}
+
+void http_set_send_once(struct http *h, int on)
+{
+	h->send_once = on;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -166,6 +172,8 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/1.0");
+	if (h->send_once)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {

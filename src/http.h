@@ -39,6 +39,11 @@ enum http_err { HTTP_OK = 0, HTTP_CONNECT, HTTP_TLS, HTTP_TIMEOUT,
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen);
 void http_free(struct http *h);
+/* on: the following requests are sent at most once each. libcurl resends a
+ * request by itself when a reused connection dies before any answer, which
+ * for a create could make a second case; on, such requests use a fresh
+ * connection, so a dropped one is reported (sent = 1) instead. */
+void http_set_send_once(struct http *h, int on);
 
 /* Sends one request. headers: NULL-terminated "Name: value" strings.
  * body may be NULL. On a transport failure returns an http_err and err

@@ -129,6 +129,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		if (s->csrf)
 			hdr[h++] = s->csrf;
 		hdr[h] = NULL;
+		http_set_send_once(s->http, !idempotent);
 		rc = http_request(s->http, method, url, hdr, text,
 				  text ? strlen(text) : 0, &r, err, n);
 		if (rc == HTTP_OK && r.status >= 200 && r.status < 300)
