@@ -532,8 +532,10 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		warnf("%s; checking whether the case exists before retrying", err);
 		pause_ms(backoff);
 		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
-		if (soar_find_open_case(s, dedup_key, &found, err, n) == SOAR_OK &&
-		    found) {
+		rc = soar_find_open_case(s, dedup_key, &found, err, n);
+		if (rc)
+			break; /* cannot tell: report rather than risk a second case */
+		if (found) {
 			*out_id = json_integer_value(json_object_get(found, "id"));
 			json_decref(found);
 			return SOAR_OK;
