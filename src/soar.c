@@ -24,7 +24,8 @@ struct soar {
 	char *auth;              /* "Authorization: Basic …" (API keys) */
 	char *cookie;            /* "Cookie: JSESSIONID=…" */
 	char *csrf;              /* "X-sess-id: …" */
-	const struct soar_opts *o;
+	struct soar_opts opts;   /* a copy: callers pass a local */
+	const struct soar_opts *o; /* &opts */
 	long long org_id;
 	char org_name[256];
 	json_t *fields;          /* cached /types/incident/fields */
@@ -346,7 +347,8 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;
 	}
-	s->o = o;
+	s->opts = *o;
+	s->o = &s->opts;
 	s->port = o->port > 0 ? o->port : 443;
 	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : default_budget();
 	/* no single request may outlast the whole budget */
