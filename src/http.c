@@ -10,6 +10,7 @@ struct http {
 	CURL *curl;
 	struct http_opts o;   /* its strings point into the copies below */
 	char *ca_file, *proxy, *proxy_userpwd;
+	int send_once;
 };
 
 static int curl_ready;
@@ -77,6 +78,11 @@ void http_free(struct http *h)
 	free(h->proxy);
 	wipe_free(h->proxy_userpwd);
 	free(h);
+}
+
+void http_set_send_once(struct http *h, int on)
+{
+	h->send_once = on;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -202,6 +208,8 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/1.0");
+	if (h->send_once)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {
@@ -259,6 +267,28 @@ int http_request(struct http *h, const char *method, const char *url,
 void http_response_free(struct http_response *r)
 {
 	buf_free(&r->body);
+}
+
+long http_retry_after_ms(const char *v, time_t now)
+{
+	const long day = 86400L;
+	char *end;
+	long secs;
+	time_t t;
+
+	if (!v || !*v)
+		return -1;
+	if (*v >= '0' && *v <= '9') {
+		secs = strtol(v, &end, 10);
+		if (*end)
+			return -1;
+	} else {
+		t = curl_getdate(v, NULL);
+		if (t == -1)
+			return -1;
+		secs = t <= now ? 0 : t - now > day ? day : (long)(t - now);
+	}
+	return (secs > day ? day : secs) * 1000L;
 }
 
 char *http_escape(const char *s)

@@ -4,6 +4,7 @@
 #include "buf.h"
 
 #include <stddef.h>
+#include <time.h>
 
 /*
  * A thin libcurl wrapper: one easy handle per client so the connection is
@@ -45,6 +46,11 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 int http_clone(struct http **out, const struct http *h, char *err,
 	       size_t errlen);
 void http_free(struct http *h);
+/* on: the following requests are sent at most once each. libcurl resends a
+ * request by itself when a reused connection dies before any answer, which
+ * for a create could make a second case; on, such requests use a fresh
+ * connection, so a dropped one is reported (sent = 1) instead. */
+void http_set_send_once(struct http *h, int on);
 
 /* Sends one request. headers: NULL-terminated "Name: value" strings.
  * body may be NULL. On a transport failure returns an http_err and err
@@ -55,6 +61,11 @@ int http_request(struct http *h, const char *method, const char *url,
 		 const char *const *headers, const char *body, size_t body_len,
 		 struct http_response *resp, char *err, size_t errlen);
 void http_response_free(struct http_response *r);
+
+/* The wait a Retry-After value asks for, in ms, at time now: delta-seconds
+ * or an HTTP-date (a date in the past is 0); capped at a day; -1 when v is
+ * empty or unparsable. */
+long http_retry_after_ms(const char *v, time_t now);
 
 /* A malloc'd percent-encoding of s (RFC 3986 unreserved kept). */
 char *http_escape(const char *s);

@@ -1,4 +1,5 @@
 #include "soar.h"
+#include "soar_internal.h"
 #include "buf.h"
 #include "catalog.h"
 #include "http.h"
@@ -14,6 +15,7 @@
 
 #define DEFAULT_BUDGET_MS 120000L
 #define MAX_BACKOFF_MS 16000L
+#define REQUEST_TIMEOUT_MS 60000L
 
 /*
  * The login session (email mode) is shared by a handle and its clones, so
@@ -35,7 +37,8 @@ struct soar {
 	char *auth;              /* "Authorization: Basic …" (API keys) */
 	struct soar_session *sess;
 	int owns_sess;           /* the original handle; clones borrow */
-	const struct soar_opts *o;
+	struct soar_opts opts;   /* a copy: callers pass a local */
+	const struct soar_opts *o; /* &opts */
 	long long org_id;
 	char org_name[256];
 	json_t *fields;          /* cached /types/incident/fields */
@@ -70,7 +73,7 @@ static char *dup_header(const char *name, const char *value)
 }
 
 /* SOAR's StatusDTO is {"success":false,"message":"…",…}. */
-static void status_message(const struct http_response *r, char *out, size_t n)
+void soar_status_message(const struct http_response *r, char *out, size_t n)
 {
 	json_t *j = json_loads(buf_str(&r->body), 0, NULL);
 	const char *m = json_string_value(json_object_get(j, "message"));
@@ -149,6 +152,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		pthread_mutex_unlock(&s->sess->mu);
 		hdr[h] = NULL;
+		http_set_send_once(s->http, !idempotent);
 		rc = http_request(s->http, method, url, hdr, text,
 				  text ? strlen(text) : 0, &r, err, n);
 		explicit_bzero(cookie, sizeof(cookie));
@@ -184,7 +188,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		if (rc == HTTP_OK && !retryable(r.status) &&
 		    strncasecmp(r.content_type, "text/html", 9) != 0) {
-			status_message(&r, msg, sizeof(msg));
+			soar_status_message(&r, msg, sizeof(msg));
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
 				 s->host, r.status, msg[0] ? " " : "", msg);
 			rc = (r.status == 401 || r.status == 403) ? SOAR_AUTH :
@@ -194,11 +198,11 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		/* transient: retry when allowed and within budget */
 		if (rc == HTTP_OK) {
-			status_message(&r, msg, sizeof(msg));
+			soar_status_message(&r, msg, sizeof(msg));
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
 				 s->host, r.status, msg[0] ? " " : "", msg);
 			if (r.retry_after[0]) {
-				long ra = strtol(r.retry_after, NULL, 10) * 1000L;
+				long ra = http_retry_after_ms(r.retry_after, time(NULL));
 
 				if (ra > backoff)
 					backoff = ra;
@@ -339,6 +343,25 @@ out:
 	return rc;
 }
 
+/* QS_SOAR_BUDGET_MS (milliseconds) replaces the default budget when the
+ * caller sets none: the tests need a small one, an admin may want another. */
+static long default_budget(void)
+{
+	const char *e = getenv("QS_SOAR_BUDGET_MS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return DEFAULT_BUDGET_MS;
+	v = strtol(e, &end, 10);
+	if (*end || v <= 0) {
+		warnf("QS_SOAR_BUDGET_MS=\"%s\" is not a positive number of milliseconds; using %ld",
+		      e, DEFAULT_BUDGET_MS);
+		return DEFAULT_BUDGET_MS;
+	}
+	return v;
+}
+
 static int is_system_ca(const char *v)
 {
 	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
@@ -348,7 +371,7 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		 size_t n)
 {
 	struct soar *s = calloc(1, sizeof(*s));
-	struct http_opts ho = { NULL, NULL, NULL, 60000L, 1, 0, 0 };
+	struct http_opts ho = { NULL, NULL, NULL, REQUEST_TIMEOUT_MS, 1, 0, 0 };
 	char proxy[1024], userpwd[1024];
 	int rc;
 
@@ -372,9 +395,13 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		pthread_mutexattr_destroy(&a);
 	}
 	s->owns_sess = 1;
-	s->o = o;
+	s->opts = *o;
+	s->o = &s->opts;
 	s->port = o->port > 0 ? o->port : 443;
-	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : DEFAULT_BUDGET_MS;
+	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : default_budget();
+	/* no single request may outlast the whole budget */
+	if (s->budget_ms < ho.timeout_ms)
+		ho.timeout_ms = s->budget_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	snprintf(s->host, sizeof(s->host), "%s", o->host ? o->host : "");
 	snprintf(s->base, sizeof(s->base), "https://%s:%d", s->host, s->port);
@@ -466,6 +493,7 @@ int soar_clone(struct soar **out, const struct soar *s, char *err, size_t n)
 	c->http = NULL;
 	c->auth = NULL;
 	c->owns_sess = 0;
+	c->o = &c->opts;
 	c->fields = json_incref(s->fields);
 	c->types = json_incref(s->types);
 	if ((s->auth && !(c->auth = strdup(s->auth))) ||
@@ -514,16 +542,22 @@ int soar_artifact_types(struct soar *s, json_t **out, char *err, size_t n)
 	return org_get(s, "/artifact_types", &s->types, out, err, n);
 }
 
-char *soar_case_url(const struct soar *s, long long id)
+char *soar_case_url_of(const char *host, int port, long long org_id,
+		       long long id)
 {
 	struct buf b = BUF_INIT(4096);
 
-	if (strncmp(s->host, "cases-rest.", 11) == 0)
-		buf_printf(&b, "https://%s/app/respond/#cases/%lld", s->host + 11, id);
+	if (strncmp(host, "cases-rest.", 11) == 0)
+		buf_printf(&b, "https://%s/app/respond/#cases/%lld", host + 11, id);
 	else
-		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", s->host,
-			   s->port, id, s->org_id);
+		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", host,
+			   port, id, org_id);
 	return buf_take(&b);
+}
+
+char *soar_case_url(const struct soar *s, long long id)
+{
+	return soar_case_url_of(s->host, s->port, s->org_id, id);
 }
 
 int soar_find_open_case(struct soar *s, const char *key, json_t **out,
@@ -578,8 +612,10 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		warnf("%s; checking whether the case exists before retrying", err);
 		pause_ms(backoff);
 		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
-		if (soar_find_open_case(s, dedup_key, &found, err, n) == SOAR_OK &&
-		    found) {
+		rc = soar_find_open_case(s, dedup_key, &found, err, n);
+		if (rc)
+			break; /* cannot tell: report rather than risk a second case */
+		if (found) {
 			*out_id = json_integer_value(json_object_get(found, "id"));
 			json_decref(found);
 			return SOAR_OK;

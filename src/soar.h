@@ -47,6 +47,8 @@ struct catalog_view {
 	const struct catalog *cat;
 };
 
+/* o is copied; the strings it points to must outlive the handle (a
+ * re-login after a 401 uses user and secret again). */
 int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		 size_t errlen);
 /* Frees a handle; clones must be freed before the handle they came from. */

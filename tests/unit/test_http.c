@@ -1,0 +1,202 @@
+#include "http.h"
+#include "miniserver.h"
+#include "tap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void escape_is(const char *in, const char *want, const char *name)
+{
+	char *got = http_escape(in);
+
+	is_str(got, want, name);
+	free(got);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+static void test_escape(void)
+{
+	escape_is("", "", "escape: empty stays empty");
+	escape_is("AZaz09-_.~", "AZaz09-_.~", "escape: unreserved kept");
+	escape_is(" /?#[]@!$&'()*+,;=%:",
+		  "%20%2F%3F%23%5B%5D%40%21%24%26%27%28%29%2A%2B%2C%3B%3D%25%3A",
+		  "escape: every reserved char, space as %20 (not +)");
+	escape_is("SA_QRadar_SOAR_soar.example.com:a@b.c:",
+		  "SA_QRadar_SOAR_soar.example.com%3Aa%40b.c%3A",
+		  "escape: a storage/passwords entity");
+	escape_is("caf\xc3\xa9 \xe2\x82\xac", "caf%C3%A9%20%E2%82%AC",
+		  "escape: UTF-8 bytes each encoded, upper-case hex");
+	escape_is("a\nb\tc\x7f", "a%0Ab%09c%7F", "escape: controls encoded");
+	escape_is("\xff\xfe", "%FF%FE", "escape: invalid UTF-8 bytes encoded");
+}
+
+static void test_retry_after(void)
+{
+	time_t now = time(NULL);
+	char date[64];
+	struct tm tm;
+
+	is_int(http_retry_after_ms("1", now), 1000, "Retry-After: 1 → 1000 ms");
+	is_int(http_retry_after_ms("0", now), 0, "Retry-After: 0 → 0 ms");
+	is_int(http_retry_after_ms("120", now), 120000, "Retry-After: 120");
+	is_int(http_retry_after_ms("", now), -1, "Retry-After empty → -1");
+	is_int(http_retry_after_ms(NULL, now), -1, "Retry-After absent → -1");
+	is_int(http_retry_after_ms("soon", now), -1, "Retry-After garbage → -1");
+	is_int(http_retry_after_ms("5s", now), -1, "Retry-After 5s → -1");
+	is_int(http_retry_after_ms("99999999999", now), 86400000L,
+	       "Retry-After huge → capped at a day");
+	gmtime_r(&(time_t){ now + 3 }, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	is_int(http_retry_after_ms(date, now), 3000, "Retry-After IMF-fixdate 3 s ahead");
+	gmtime_r(&(time_t){ now - 30 }, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	is_int(http_retry_after_ms(date, now), 0, "Retry-After date in the past → 0");
+	is_int(http_retry_after_ms("Sunday, 06-Nov-94 08:49:37 GMT", now), 0,
+	       "Retry-After RFC 850 date (past) → 0");
+	is_int(http_retry_after_ms("Sun Nov  6 08:49:37 1994", now), 0,
+	       "Retry-After asctime date (past) → 0");
+	is_int(http_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT",
+				   (time_t)1445412480 - 10), 10000,
+	       "Retry-After fixed date 10 s ahead of a fixed now");
+}
+
+static struct http *client(long timeout_ms, int https_only)
+{
+	struct http_opts o = { NULL, NULL, NULL, timeout_ms, https_only, 0 };
+	struct http *h = NULL;
+	char err[256];
+
+	if (http_new(&h, &o, err, sizeof(err)) != HTTP_OK)
+		printf("# http_new: %s\n", err);
+	return h;
+}
+
+static void test_headers_and_bodies(void)
+{
+	static const char *const script[] = {
+		"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\n"
+		"Content-Type: application/json\r\nContent-Length: 15\r\n\r\n"
+		"{\"message\":\"x\"}",
+		"HTTP/1.1 200 OK\r\nSet-Cookie: other=1; Path=/\r\n"
+		"Set-Cookie: JSESSIONID=abc123; Path=/; Secure; HttpOnly\r\n"
+		"Content-Type: text/html; charset=utf-8\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+		NULL
+	};
+	const char *hdr[] = { "Content-Type: application/json", "X-Test: 1", NULL };
+	struct http_response r;
+	struct mini m;
+	struct http *h;
+	char url[128], err[256] = "";
+	char *log;
+	int rc, st;
+
+	if (!ok(mini_start(&m, script) == 0, "mini server started"))
+		return;
+	h = client(5000, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/rest/x?y=1", m.port);
+	rc = http_request(h, "GET", url, hdr, NULL, 0, &r, err, sizeof(err));
+	is_int(rc, HTTP_OK, "an HTTP error status is not a transport failure");
+	is_int(r.status, 503, "status 503 reported");
+	is_str(r.retry_after, "7", "Retry-After captured");
+	is_str(r.content_type, "application/json", "Content-Type captured");
+	is_str(buf_str(&r.body), "{\"message\":\"x\"}", "body captured");
+	ok(r.sent, "sent is set when an answer came");
+	http_response_free(&r);
+	rc = http_request(h, "POST", url, hdr, "{\"a\":1}", 7, &r, err, sizeof(err));
+	is_int(rc, HTTP_OK, "POST ok");
+	is_str(r.session_cookie, "JSESSIONID=abc123",
+	       "only the JSESSIONID cookie is kept, without attributes");
+	is_str(r.retry_after, "", "Retry-After not carried over between requests");
+	is_str(r.content_type, "text/html; charset=utf-8", "HTML content type");
+	http_response_free(&r);
+	rc = http_request(h, "PATCH", url, NULL, NULL, 0, &r, err, sizeof(err));
+	is_int(rc, HTTP_OK, "PATCH without a body is sent");
+	is_int(r.status, 204, "204 reported");
+	is_int(r.body.len, 0, "no body");
+	http_response_free(&r);
+	http_free(h);
+	log = mini_finish(&m, &st);
+	is_int(st, 0, "the server saw the whole script");
+	ok(log && strstr(log, "GET /rest/x?y=1 HTTP/1.1\r\n"), "GET request line");
+	ok(log && strstr(log, "X-Test: 1\r\n"), "caller's headers sent");
+	ok(log && strstr(log, "User-Agent: SA_QRadar_SOAR-C/1.0\r\n"), "User-Agent");
+	ok(log && strstr(log, "POST /rest/x?y=1 HTTP/1.1\r\n") &&
+		   strstr(log, "Content-Length: 7\r\n\r\n{\"a\":1}"),
+	   "POST body sent with its length");
+	ok(log && strstr(log, "PATCH /rest/x?y=1 HTTP/1.1\r\n") &&
+		   strstr(log, "Content-Length: 0\r\n"),
+	   "PATCH with an empty body has Content-Length: 0");
+	ok(log && !strstr(log, "Expect:"), "no Expect: 100-continue round trip");
+	free(log);
+}
+
+static void test_transport_failures(void)
+{
+	static const char *const script[] = {
+		"!reset",
+		"!sleep:1500\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+		NULL
+	};
+	struct http_response r;
+	struct timespec t0;
+	struct mini m;
+	struct http *h;
+	char url[128], err[512] = "";
+	char *log;
+	int rc;
+
+	if (!ok(mini_start(&m, script) == 0, "mini server started"))
+		return;
+	h = client(300, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/rest/orgs/201/incidents", m.port);
+	rc = http_request(h, "POST", url, NULL, "{}", 2, &r, err, sizeof(err));
+	is_int(rc, HTTP_CONNECT, "reset after the request → HTTP_CONNECT");
+	ok(strstr(err, "127.0.0.1") != NULL, "reset: err names the host");
+	ok(r.sent, "reset: the request counts as sent (outcome unknown)");
+	is_int(r.status, 0, "reset: no status");
+	http_response_free(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = http_request(h, "GET", url, NULL, NULL, 0, &r, err, sizeof(err));
+	is_int(rc, HTTP_TIMEOUT, "a slow answer → HTTP_TIMEOUT");
+	ok(ms_since(&t0) < 1200, "the timeout is the configured 300 ms");
+	ok(strstr(err, "127.0.0.1") != NULL, "timeout: err names the host");
+	http_response_free(&r);
+	http_free(h);
+	log = mini_finish(&m, NULL);
+	is_int(mini_count(log, "\n=====\n"), 2, "two requests reached the server");
+	free(log);
+
+	/* nobody listens on the port any more */
+	h = client(2000, 0);
+	rc = http_request(h, "GET", url, NULL, NULL, 0, &r, err, sizeof(err));
+	is_int(rc, HTTP_CONNECT, "refused connection → HTTP_CONNECT");
+	ok(strncmp(err, "127.0.0.1: ", 11) == 0, "refused: err starts with the host");
+	ok(!r.sent, "refused: nothing was sent");
+	http_response_free(&r);
+	http_free(h);
+
+	h = client(2000, 1);
+	rc = http_request(h, "GET", url, NULL, NULL, 0, &r, err, sizeof(err));
+	ok(rc != HTTP_OK && !r.sent, "https_only refuses a plain http:// URL");
+	http_response_free(&r);
+	http_free(h);
+}
+
+int main(void)
+{
+	test_escape();
+	test_retry_after();
+	test_headers_and_bodies();
+	test_transport_failures();
+	return tap_done();
+}
