@@ -71,7 +71,7 @@ static void test_retry_after(void)
 
 static struct http *client(long timeout_ms, int https_only)
 {
-	struct http_opts o = { NULL, NULL, NULL, timeout_ms, https_only, 0 };
+	struct http_opts o = { NULL, NULL, NULL, timeout_ms, https_only, 0, 0 };
 	struct http *h = NULL;
 	char err[256];
 
