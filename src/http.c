@@ -85,6 +85,26 @@ void http_set_send_once(struct http *h, int on)
 	h->send_once = on;
 }
 
+/*
+ * libcurl calls this right before it sends a request, once per attempt.
+ * A second call within one transfer means the first attempt went out on a
+ * reused connection that then died, and libcurl is about to resend it by
+ * itself; for a send-once request that resend is refused, so the caller
+ * sees an unknown outcome instead of a possible duplicate. The kept-alive
+ * connection is still used for every first attempt.
+ */
+static int on_prereq(void *arg, char *conn_primary_ip, char *conn_local_ip,
+		     int conn_primary_port, int conn_local_port)
+{
+	int *attempts = arg;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	return ++*attempts > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_response *r = arg;
@@ -167,7 +187,7 @@ int http_request(struct http *h, const char *method, const char *url,
 	CURL *c = h->curl;
 	CURLcode cc;
 	size_t i;
-	int rc = HTTP_OK;
+	int rc = HTTP_OK, attempts = 0;
 	curl_off_t up = 0;
 
 	memset(resp, 0, sizeof(*resp));
@@ -208,8 +228,10 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/1.0");
-	if (h->send_once)
-		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	if (h->send_once) {
+		curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(c, CURLOPT_PREREQDATA, &attempts);
+	}
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {
@@ -224,7 +246,7 @@ int http_request(struct http *h, const char *method, const char *url,
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
-	resp->sent = up > 0 || resp->status != 0;
+	resp->sent = up > 0 || resp->status != 0 || attempts > 1;
 	if (cc != CURLE_OK) {
 		char host[256] = "";
 		CURLU *u = curl_url();
@@ -239,7 +261,12 @@ int http_request(struct http *h, const char *method, const char *url,
 
 		curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
 		rc = classify(cc);
-		if (cc == CURLE_WRITE_ERROR && resp->body.failed) {
+		if (attempts > 1) {
+			snprintf(err, errlen,
+				 "%s: the connection closed after the request was sent, before any answer",
+				 host);
+			rc = HTTP_CONNECT;
+		} else if (cc == CURLE_WRITE_ERROR && resp->body.failed) {
 			snprintf(err, errlen, "%s: the answer is larger than %u bytes",
 				 host, (unsigned)BUF_CAP_HTTP);
 		} else if (h->o.proxy && tunnel >= 300) {

@@ -48,8 +48,9 @@ int http_clone(struct http **out, const struct http *h, char *err,
 void http_free(struct http *h);
 /* on: the following requests are sent at most once each. libcurl resends a
  * request by itself when a reused connection dies before any answer, which
- * for a create could make a second case; on, such requests use a fresh
- * connection, so a dropped one is reported (sent = 1) instead. */
+ * for a create could make a second case; on, that resend is refused and the
+ * failure is reported as HTTP_CONNECT with sent = 1 (outcome unknown). The
+ * kept-alive connection is still used. */
 void http_set_send_once(struct http *h, int on);
 
 /* Sends one request. headers: NULL-terminated "Name: value" strings.
