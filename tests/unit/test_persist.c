@@ -41,6 +41,7 @@ static void expect_error(const char *data, size_t n, const char *needle,
 	persist_packet_free(&p);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 /* The address space in use, from /proc/self/statm (pages). */
 static long vm_bytes(void)
 {
@@ -55,7 +56,6 @@ static long vm_bytes(void)
 	return pages * sysconf(_SC_PAGESIZE);
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
 /*
  * In a child limited to its current address space + 16 MB: a packet that
  * announces a 60 MB block but carries 10 bytes must fail as truncated,
