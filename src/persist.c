@@ -52,7 +52,8 @@ static enum persist_rc eof_or_error(FILE *in, const char *what, char *err,
 
 /* "<decimal>\n" with the value at most limit. */
 static enum persist_rc read_len(FILE *in, size_t limit, const char *what,
-				size_t *out, char *err, size_t errlen)
+				size_t *out, int *too_large, char *err,
+				size_t errlen)
 {
 	uint64_t v = 0;
 	int c, digits = 0;
@@ -68,14 +69,18 @@ static enum persist_rc read_len(FILE *in, size_t limit, const char *what,
 				    "bad length in %s: byte 0x%02x is not a "
 				    "decimal digit",
 				    what, (unsigned)c);
-		if (++digits > 20 || v > (UINT64_MAX - 9) / 10)
+		if (++digits > 20 || v > (UINT64_MAX - 9) / 10) {
+			*too_large = 1;
 			return fail(err, errlen, "bad length in %s: too many "
 				    "digits", what);
+		}
 		v = v * 10 + (uint64_t)(c - '0');
-		if (v > limit)
+		if (v > limit) {
+			*too_large = 1;
 			return fail(err, errlen,
 				    "%s is longer than the limit of %zu bytes",
 				    what, limit);
+		}
 	}
 	if (!digits)
 		return fail(err, errlen, "bad length in %s: no digits", what);
@@ -127,8 +132,8 @@ static enum persist_rc read_init(FILE *in, struct persist_packet *p,
 	size_t n, i, len;
 	char what[48];
 
-	if (read_len(in, PERSIST_MAX_PIECES, "the INIT piece count", &n, err,
-		     errlen) != PERSIST_OK)
+	if (read_len(in, PERSIST_MAX_PIECES, "the INIT piece count", &n,
+		     &p->too_large, err, errlen) != PERSIST_OK)
 		return PERSIST_ERROR;
 	p->command = calloc(n ? n : 1, sizeof *p->command);
 	p->command_len = calloc(n ? n : 1, sizeof *p->command_len);
@@ -136,7 +141,8 @@ static enum persist_rc read_init(FILE *in, struct persist_packet *p,
 		return fail(err, errlen, "out of memory reading INIT");
 	for (i = 0; i < n; i++) {
 		snprintf(what, sizeof what, "INIT command piece %zu", i + 1);
-		if (read_len(in, PERSIST_MAX_PIECE, what, &len, err, errlen) !=
+		if (read_len(in, PERSIST_MAX_PIECE, what, &len, &p->too_large, err,
+			     errlen) !=
 			    PERSIST_OK ||
 		    read_bytes(in, len, what, &p->command[i], err, errlen) !=
 			    PERSIST_OK)
@@ -145,7 +151,7 @@ static enum persist_rc read_init(FILE *in, struct persist_packet *p,
 		p->ncommand = i + 1;
 	}
 	if (read_len(in, PERSIST_MAX_PIECE, "the INIT command argument", &len,
-		     err, errlen) != PERSIST_OK ||
+		     &p->too_large, err, errlen) != PERSIST_OK ||
 	    read_bytes(in, len, "the INIT command argument", &p->command_arg,
 		       err, errlen) != PERSIST_OK)
 		return PERSIST_ERROR;
@@ -182,7 +188,7 @@ enum persist_rc persist_read(FILE *in, struct persist_packet *p, char *err,
 		return PERSIST_ERROR;
 	if (p->opcode & PERSIST_BLOCK) {
 		if (read_len(in, PERSIST_MAX_BLOCK, "the request block",
-			     &p->block_len, err, errlen) != PERSIST_OK ||
+			     &p->block_len, &p->too_large, err, errlen) != PERSIST_OK ||
 		    read_bytes(in, p->block_len, "the request block",
 			       &p->block, err, errlen) != PERSIST_OK) {
 			p->block_len = 0;

@@ -43,6 +43,9 @@ struct persist_packet {
 	/* On a framing error: how far the packet got, so the caller knows
 	 * what splunkd still waits for (1 once the INIT part was read). */
 	int init_read;
+	/* On a framing error: 1 when a length was over its limit (the
+	 * request is too large rather than malformed). */
+	int too_large;
 };
 
 enum persist_rc {

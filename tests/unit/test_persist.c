@@ -214,6 +214,14 @@ int main(void)
 	expect_error(MEM("\x06" "18446744073709551616\n"), "limit",
 		     "2^64 length");
 	expect_error(MEM("\x01" "65\n"), "limit", "65 command pieces");
+	ok(read_mem(MEM("\x06" "67108865\n"), &p) == PERSIST_ERROR &&
+		   p.too_large == 1,
+	   "over the limit: too_large set");
+	persist_packet_free(&p);
+	ok(read_mem(MEM("\x06" "x\n"), &p) == PERSIST_ERROR &&
+		   p.too_large == 0,
+	   "garbage length: too_large not set");
+	persist_packet_free(&p);
 	expect_error(MEM("\x01" "1\n" "1048577\n"), "limit",
 		     "command piece over 1 MB");
 	expect_error(MEM("{\"method\":\"GET\"}"), "unknown opcode",
