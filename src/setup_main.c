@@ -8,9 +8,9 @@
  * splunkd copies into splunkd.log) and to
  * $SPLUNK_HOME/var/log/splunk/qradar_soar_config_handler.log.
  *
- * A bad request is answered and the loop goes on; a broken packet is
- * answered when splunkd waits for an answer, then the input is resynced
- * (persist_resync). The process ends with status 0 when splunkd closes
+ * A bad request is answered and the loop goes on; after a broken packet
+ * the input is resynced (persist_resync) and the packet answered as far as
+ * splunkd waits for an answer. The process ends with status 0 when splunkd closes
  * stdin, or with 1 when it cannot answer (stdout gone).
  */
 #include "log.h"
@@ -217,6 +217,10 @@ int main(void)
 			break;
 		}
 		if (rc == PERSIST_ERROR) {
+			/* drop the rest of the broken packet before answering:
+			 * splunkd sends its next request only after our answer,
+			 * so nothing good can be lost in the drain */
+			int ended = persist_resync(stdin, RESYNC_QUIET_MS);
 			int gone = answer_broken(&p, err);
 
 			persist_packet_free(&p);
@@ -224,7 +228,7 @@ int main(void)
 				status = 1;
 				break;
 			}
-			if (persist_resync(stdin, RESYNC_QUIET_MS))
+			if (ended)
 				break;
 			continue;
 		}
