@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS 16
+#define MAX_SECRETS 64
 #define LINE_MAX_BYTES (64 * 1024)
 
 static struct {
@@ -107,6 +107,20 @@ void log_close(void)
 	L.fd = -1;
 	free(L.path);
 	L.path = NULL;
+	for (i = 0; i < L.nsecrets; i++) {
+		explicit_bzero(L.secrets[i], strlen(L.secrets[i]));
+		free(L.secrets[i]);
+		L.secrets[i] = NULL;
+	}
+	L.nsecrets = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+void log_forget_secrets(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
 	for (i = 0; i < L.nsecrets; i++) {
 		explicit_bzero(L.secrets[i], strlen(L.secrets[i]));
 		free(L.secrets[i]);

@@ -34,8 +34,11 @@ void log_close(void);
 /* Lowest level written to stderr (default LOG_INFO) and to the file
  * (default LOG_INFO). */
 void log_set_levels(enum log_level stderr_min, enum log_level file_min);
-/* Registers a secret to mask; the string is copied (and wiped at close). */
+/* Registers a secret to mask; the string is copied (and wiped at close).
+ * Up to 64 are kept; a long-lived process forgets a finished request's
+ * with log_forget_secrets. */
 void log_add_secret(const char *secret);
+void log_forget_secrets(void);
 /* Writes s into out (size n) with every secret masked; returns out. */
 char *log_mask(const char *s, char *out, size_t n);
 

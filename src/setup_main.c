@@ -96,10 +96,11 @@ static void add_form_secrets(const json_t *form)
 /*
  * Before anything of a request is logged: forget the previous request's
  * secrets (log.c keeps a bounded list, and a long-lived process sees a new
- * session key per login) by reopening the log, then register this one's.
+ * session key per login), then register this one's.
  */
 static void register_secrets(const json_t *req)
 {
+	log_forget_secrets();
 	log_open(splunk_home, LOG_NAME);
 	log_add_secret(json_string_value(
 		json_object_get(json_object_get(req, "session"), "authtoken")));
@@ -136,6 +137,7 @@ static int handle_block(const char *block, size_t len)
 		/* a fresh log: nothing is known of this request's secrets,
 		 * so nothing of it is logged (jansson's message quotes the
 		 * input, which may hold the session key) */
+		log_forget_secrets();
 		log_open(splunk_home, LOG_NAME);
 		if (!req)
 			snprintf(text, sizeof text,
