@@ -210,7 +210,7 @@ static void escalate(struct lane *l, struct job *j)
 	json_t *found = NULL;
 	long long id = 0;
 	char err[2048], sig[2600], idtext[32];
-	int rc = 0, updated = 0, npatched = 0, nadded = 0;
+	int rc = 0, updated = 0, npatched = 0, nadded = 0, lookup;
 
 	if (cr->error) {
 		snprintf(sig, sizeof(sig), "Case not created: %s", cr->error);
@@ -226,8 +226,9 @@ static void escalate(struct lane *l, struct job *j)
 		json_array_foreach(cr->warnings, i, w)
 			warnf("rid=%s: %s", j->rid, json_string_value(w));
 	}
-	if (!r->cfg.duplicates && cr->dedup_key &&
-	    catalog_field(&r->cat, NOTABLE_FIELD))
+	lookup = !r->cfg.duplicates && cr->dedup_key &&
+		 catalog_field(&r->cat, NOTABLE_FIELD);
+	if (lookup)
 		rc = soar_find_open_case(l->soar, cr->dedup_key, &found, err,
 					 sizeof(err));
 	if (rc == 0 && found) {
@@ -239,24 +240,34 @@ static void escalate(struct lane *l, struct job *j)
 						err, sizeof(err));
 		updated = 1;
 	} else if (rc == 0) {
-		rc = soar_create_case(l->soar, cr->body, cr->dedup_key, &id, err,
+		/* the look-before-resend needs the same lookup as above */
+		rc = soar_create_case(l->soar, cr->body,
+				      lookup ? cr->dedup_key : NULL, &id, err,
 				      sizeof(err));
 	}
 	json_decref(found);
 	if (rc) {
 		char *body = json_dumps(cr->body, JSON_COMPACT);
 
-		snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
-			 updated ? "updated" : "created", err);
+		if (rc == SOAR_UNKNOWN)
+			snprintf(sig, sizeof(sig),
+				 "QRadar SOAR case creation outcome unknown: %s", err);
+		else
+			snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
+				 updated ? "updated" : "created", err);
 		errorf("rid=%s: %s", j->rid, sig);
 		cam(r, j, "failure", sig, NULL);
 		/* nothing is lost: the body can be replayed from the log */
-		log_file_only(LOG_ERROR, "rid=%s unsent case body: %s", j->rid,
+		log_file_only(LOG_ERROR, "rid=%s %s: %s", j->rid,
+			      rc == SOAR_UNKNOWN ?
+				      "case body sent, outcome unknown (check SOAR before replaying)" :
+				      "unsent case body",
 			      body ? body : "(out of memory)");
 		free(body);
-		worse(r, rc == SOAR_CONNECT || rc == SOAR_TLS ||
-				 rc == SOAR_AUTH || rc == SOAR_PROXY ? EXIT_SOAR :
-								      EXIT_ROWS);
+		/* SOAR's refusal of this row's data is the row's failure;
+		 * anything else means SOAR itself was not usable */
+		worse(r, rc == SOAR_NOMEM ? EXIT_INTERNAL :
+			 rc == SOAR_REFUSED ? EXIT_ROWS : EXIT_SOAR);
 		return;
 	}
 	snprintf(idtext, sizeof(idtext), "%lld", id);

@@ -27,6 +27,11 @@ struct soar_session {
 	char *cookie;            /* "Cookie: JSESSIONID=…" */
 	char *csrf;              /* "X-sess-id: …" */
 	unsigned gen;
+	/* set when the server stopped answering at all and the retry budget
+	 * is spent: later calls fail at once instead of each waiting out a
+	 * request timeout, so a run against a hung server ends in time */
+	int down;
+	char down_why[512];
 };
 
 struct soar {
@@ -126,6 +131,14 @@ static int call(struct soar *s, const char *method, const char *path,
 		*out = NULL;
 	if (unknown)
 		*unknown = 0;
+	pthread_mutex_lock(&s->sess->mu);
+	if (s->sess->down) {
+		snprintf(err, n, "not sent: %s, and the %ld s retry budget is used up",
+			 s->sess->down_why, s->budget_ms / 1000);
+		pthread_mutex_unlock(&s->sess->mu);
+		return SOAR_CONNECT;
+	}
+	pthread_mutex_unlock(&s->sess->mu);
 	snprintf(url, sizeof(url), "%s%s", s->base, path);
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
@@ -222,6 +235,13 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		http_response_free(&r);
 		if (elapsed_ms(s) + backoff > s->budget_ms) {
+			if (rc != HTTP_OK) {
+				pthread_mutex_lock(&s->sess->mu);
+				s->sess->down = 1;
+				snprintf(s->sess->down_why, sizeof(s->sess->down_why),
+					 "%s", err);
+				pthread_mutex_unlock(&s->sess->mu);
+			}
 			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
 			goto out;
 		}
@@ -620,6 +640,13 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 			json_decref(found);
 			return SOAR_OK;
 		}
+	}
+	if (rc && unknown) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, n - l,
+			 " (the request reached SOAR but no answer came back: the case may exist)");
+		return SOAR_UNKNOWN;
 	}
 	if (rc)
 		return rc;

@@ -38,7 +38,8 @@ enum soar_err {
 	SOAR_REFUSED,   /* 4xx with a StatusDTO message (not retried) */
 	SOAR_SERVER,    /* 5xx after retries, or an unparsable answer */
 	SOAR_PROXY,     /* proxy refused the tunnel */
-	SOAR_NOMEM
+	SOAR_NOMEM,
+	SOAR_UNKNOWN    /* a create was sent but not answered: may exist */
 };
 
 struct soar;
@@ -80,7 +81,8 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out_incident,
 
 /* POST /incidents with body (borrowed); *out_id the new case's id. When the
  * outcome of a send is unknown (timeout after sending) and dedup_key is
- * given, the create is retried only after a query shows no such case. */
+ * given, the create is retried only after a query shows no such case;
+ * when it cannot be retried, SOAR_UNKNOWN says the case may exist. */
 int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		     long long *out_id, char *err, size_t n);
 
