@@ -44,9 +44,7 @@ int confwrite_mappable(const struct fielddef *f)
 	       confwrite_key_safe(f->key);
 }
 
-/* At most max bytes of s, cut at a character boundary, control
- * characters as spaces: server text safe to quote in one line. */
-static void quote_text(const char *s, size_t max, char *out, size_t n)
+char *confwrite_quote(const char *s, size_t max, char *out, size_t n)
 {
 	size_t i = 0;
 
@@ -60,6 +58,7 @@ static void quote_text(const char *s, size_t max, char *out, size_t n)
 			i--;
 	}
 	out[i] = '\0';
+	return out;
 }
 
 static int has_key(const json_t *existing, const char *k)
@@ -136,7 +135,7 @@ int confwrite_keys(const struct catalog *cat, const struct setup_form *f,
 
 			/* The label comes from the server and the warning
 			 * ends up in a dialog: cut and one line. */
-			quote_text(d->text ? d->text : "?", 60, label,
+			confwrite_quote(d->text ? d->text : "?", 60, label,
 				   sizeof(label));
 			snprintf(msg, sizeof(msg),
 				 "SOAR field \"%s\" has an API name that cannot be a .conf key (letters, digits, '_', '.' and '-' only); it was left out",

@@ -43,6 +43,11 @@ int confwrite_key_safe(const char *key);
  * character (a line break would start a new key or [stanza]). */
 int confwrite_value_safe(const char *s);
 
+/* At most max bytes of s (valid UTF-8) copied into out (size n), cut at
+ * a character boundary, control characters as spaces: server text safe
+ * to quote in a one-line message or .conf value. Returns out. */
+char *confwrite_quote(const char *s, size_t max, char *out, size_t n);
+
 /* The stanza keys to POST: a new object key → string in *out.
  * existing is the stanza's current content (borrowed; NULL = empty).
  * Fields whose key is not safe are skipped with a warning appended to
