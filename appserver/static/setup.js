@@ -48,7 +48,7 @@
 				  hint: "Authenticate with an API key ID and secret instead of an email and password (required for Cloud Pak for Security)." },
 				{ key: "user", label: "Email", altLabel: "API key ID", type: "text",
 				  hint: "The SOAR account's email address.", altHint: "The ID of the SOAR API key." },
-				{ key: "secret", label: "Password", altLabel: "API key secret", type: "password", secret: true,
+				{ key: "secret", label: "Password", altLabel: "API key secret", type: "password", secret: true, def: "Required",
 				  hint: "Required every time you test or submit. The stored secret is never shown here; it is kept in Splunk's secure storage.",
 				  altHint: "Required every time you test or submit. The stored secret is never shown here; it is kept in Splunk's secure storage." }
 			]
@@ -338,12 +338,12 @@
 			row = el("div", { className: "qs-row qs-row-check" }, [
 				el("span", { className: "qs-label-col" }),
 				el("div", { className: "qs-control" }, [
-					el("div", { className: "qs-check-line" }, [input, label]), hint, error])
+					el("div", { className: "qs-check-line" }, [input, label]), error, hint])
 			]);
 		} else {
 			row = el("div", { className: "qs-row" }, [
 				el("div", { className: "qs-label-col" }, [label]),
-				el("div", { className: "qs-control" }, [input, hint, error])
+				el("div", { className: "qs-control" }, [input, error, hint])
 			]);
 		}
 		this.inputs[f.key] = input;

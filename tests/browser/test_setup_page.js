@@ -322,8 +322,8 @@ async function main() {
 		d = await waitDialog();
 		ok(d.title === "Setup failed" && /port/i.test(d.text), "bad port: failure dialog naming the port", d);
 		ok(/Port/.test(d.meta), "the dialog points at the highlighted field", d.meta);
-		await page.screenshot({ path: path.join(OUT, "setup_page_bad_port.png") });
 		await closeDialog();
+		await page.screenshot({ path: path.join(OUT, "setup_page_bad_port.png") });
 		const mark = await page.evaluate(() => {
 			const i = document.querySelector("#qs-field-port");
 			const err = document.querySelector("#qs-field-port-error");
@@ -376,6 +376,21 @@ async function main() {
 		const lab = await page.evaluate(() => [document.querySelector('label[for="qs-field-user"]').textContent,
 			document.querySelector('label[for="qs-field-secret"]').textContent]);
 		ok(lab[0] === "API key ID" && lab[1] === "API key secret", "Use API keys relabels user and secret", lab);
+
+		/* 10. a user without the admin capability: told so, no form data */
+		const wsUser = await sctl("POST", "/_emu/web_session", { user: "user" });
+		const ctxUser = await browser.newContext({ ignoreHTTPSErrors: true });
+		await ctxUser.addCookies(wsUser.cookie.split(";").map((c) => {
+			const kv = c.trim().split("=");
+			return { name: kv[0], value: kv.slice(1).join("="), url: base };
+		}));
+		const page3 = await ctxUser.newPage();
+		await page3.goto(base + VIEW);
+		await page3.waitForSelector(".qs-status-line.qs-bad");
+		const denied = await page3.textContent("#qs-status");
+		ok(/administrators/.test(denied) && await page3.inputValue("#qs-field-host") === "",
+			"a non-admin is told only administrators can set up the add-on", denied);
+		await ctxUser.close();
 
 		ok(jsErrors.length === 0, "no JavaScript errors", jsErrors);
 		console.log("# HTTP errors seen (expected: the failures above): " + JSON.stringify(httpErrors));
