@@ -50,10 +50,13 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 .PHONY: all deps check unit demo bench asan valgrind-check fuzz fuzz-smoke \
 	package clean format-check lint tests
 
-# The setup handler is built once its main exists.
-EXES := $(BIN)/qradar_soar $(if $(wildcard src/setup_main.c),$(BIN)/qradar_soar_setup)
+# The setup handler is linked once both its loop (setup_main.c) and its
+# logic (setup.c) exist; the loop alone is still compiled, so it is
+# checked with the same warnings.
+EXES := $(BIN)/qradar_soar $(if $(and $(wildcard src/setup_main.c),$(wildcard src/setup.c)),$(BIN)/qradar_soar_setup)
+MAIN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/*_main.c))
 
-all: $(DEPS_STAMP) $(EXES)
+all: $(DEPS_STAMP) $(EXES) $(MAIN_OBJS)
 
 # Installs missing Debian packages once; rebuilt only when the script changes.
 $(DEPS_STAMP): scripts/deps.sh
@@ -130,4 +133,4 @@ lint:
 clean:
 	rm -rf build $(BIN) SA_QRadar_SOAR dist tests/out
 
--include $(LIB_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d)

@@ -627,6 +627,10 @@ def parse_restmap(path, app_dir):
         s = dict(cp.items(sec))
         if s.get("scripttype") != "persist" or "driver" not in s:
             continue
+        # restmap.conf.spec: environment variables are substituted in driver,
+        # driver.arg.<n> and script (e.g. $SPLUNK_HOME/etc/apps/<app>/bin/x)
+        s = {k: os.path.expandvars(v) if k == "driver" or k == "script" or k.startswith("driver.arg.") else v
+             for k, v in s.items()}
         h = {"name": sec[7:], "match": s["match"], "driver": s["driver"], "script": s.get("script", s["driver"]),
              "driver_args": [s[k] for k in sorted((k for k in s if re.match(r"^driver\.arg\.\d+$", k)),
                                                   key=lambda k: int(k.rsplit(".", 1)[1]))],

@@ -87,5 +87,30 @@ ok(not missing, "every form input is a declared param (ad hoc runs reject others
 ok("<script" not in html.lower(), "the alert form has no JavaScript")
 ok(confs.get("app.conf", {}).get("package", {}).get("id") == "SA_QRadar_SOAR",
    "app id is SA_QRadar_SOAR (installs over IBM's add-on)")
+
+# The setup handler's endpoint (restmap.conf) and its Splunk Web exposure
+# (web.conf), as issue 4's contract states them.
+for name in ("restmap.conf", "web.conf"):
+    path = os.path.join(TOP, "default", name)
+    ok(os.path.exists(path), "default/%s exists" % name)
+    if os.path.exists(path):
+        confs[name], bad = parse_conf(path)
+        ok(not bad, "default/%s has valid .conf syntax" % name, bad)
+rm = confs.get("restmap.conf", {}).get("script:qradar_soar_setup", {})
+ok(rm.get("match") == "/qradar_soar/setup", "restmap: match = /qradar_soar/setup", rm.get("match"))
+ok(rm.get("scripttype") == "persist", "restmap: scripttype = persist")
+ok(rm.get("driver", "").endswith("/bin/qradar_soar_setup") and
+   rm.get("driver", "").startswith("$SPLUNK_HOME/etc/apps/SA_QRadar_SOAR/"),
+   "restmap: the driver is the app's bin/qradar_soar_setup", rm.get("driver"))
+ok(rm.get("script") == "qradar_soar_setup", "restmap: script names the executable in bin/")
+ok(rm.get("requireAuthentication", "").lower() == "true", "restmap: requireAuthentication = true")
+ok(rm.get("capability") in ("admin_all_objects",), "restmap: an admin capability", rm.get("capability"))
+ok("json" in [m.strip() for m in rm.get("output_modes", "").split(",")], "restmap: JSON output")
+ok(rm.get("passSystemAuth", "false").lower() == "false", "restmap: no system token passed")
+ok(rm.get("passSession", "true").lower() == "true", "restmap: the session (authtoken) is passed")
+ex = confs.get("web.conf", {}).get("expose:qradar_soar_setup", {})
+ok(ex.get("pattern") == "qradar_soar/setup", "web.conf exposes qradar_soar/setup", ex.get("pattern"))
+ok(sorted(m.strip().upper() for m in ex.get("methods", "").split(",")) == ["GET", "POST"],
+   "web.conf exposes GET and POST", ex.get("methods"))
 print("1..%d" % n)
 sys.exit(1 if failed else 0)

@@ -1,0 +1,300 @@
+"""End to end: the setup handler's logic (src/setup.c) behind the real
+bin/qradar_soar_setup, started by the splunkd emulator from
+default/restmap.conf and spoken to over persistconn, against the SOAR
+emulator. Asserts on what splunkd stores (storage/passwords in clear text,
+the [qradar_soar] stanza, the alert form, the configured flag, messages) and
+that a failed or test setup changes nothing. TAP output."""
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import actionlib as al  # noqa: E402
+
+TOP = al.TOP
+DRIVER = os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar_setup")
+DATA = os.path.join(TOP, "tests", "emu", "data")
+BASE = "/servicesNS/nobody/SA_QRadar_SOAR/qradar_soar/setup"
+SECRETS = [al.SOAR_PASSWORD, al.API_KEY_SECRET, "other-pass", "Pr0xy-Secr3t"]
+t = al.Tap()
+
+if not os.path.exists(DRIVER):
+    print("ok 1 # SKIP setup handler not built")
+    print("1..1")
+    sys.exit(0)
+
+work = tempfile.mkdtemp(prefix="setup-e2e-")
+home = os.path.join(work, "splunk")
+app = os.path.join(home, "etc", "apps", "SA_QRadar_SOAR")
+os.makedirs(os.path.join(app, "bin"))
+os.symlink(os.path.join(TOP, "default"), os.path.join(app, "default"))
+os.symlink(os.path.abspath(DRIVER), os.path.join(app, "bin", "qradar_soar_setup"))
+os.environ["SPLUNK_HOME"] = home
+replies = []
+
+
+def call(emu, method, form=None, key=al.SESSION_KEY):
+    ctx = ssl.create_default_context(cafile=emu.ca)
+    body = urllib.parse.urlencode(list(form.items())).encode() if form is not None else None
+    url = emu.splunkd_url() + BASE + ("?output_mode=json" if method == "GET" else "")
+    req = urllib.request.Request(url, data=body, method=method, headers={
+        "Authorization": "Splunk " + key, "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=60) as r:
+            st, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        st, raw = e.code, e.read()
+    replies.append(raw.decode("utf-8", "replace"))
+    try:
+        return st, json.loads(raw)
+    except ValueError:
+        return st, {"raw": raw.decode("utf-8", "replace")}
+
+
+def state(emu):
+    return emu.splunkd_ctl("GET", "/_emu/state")
+
+
+def stored(st):
+    """What a setup may change: passwords, the stanza, the form, the flag."""
+    return {"passwords": st["passwords"],
+            "stanza": st["conf"].get("alert_actions", {}).get("qradar_soar"),
+            "form": st["alert_html"], "configured": st["app"].get("configured")}
+
+
+def writes(st):
+    return [w for w in st["writes"] if w["what"] != "persist"]
+
+
+def good_form(emu, **over):
+    f = {"host": "127.0.0.1", "port": str(emu.soar["port"]), "org": "Test Organization",
+         "user": al.SOAR_USER, "secret": al.SOAR_PASSWORD, "api_keys": "0", "verify": emu.ca,
+         "duplicates": "0", "num_artifacts": "4", "num_events": "30"}
+    f.update(over)
+    return {k: v for k, v in f.items() if v is not None}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def payload(r):
+    """splunkd answers with the handler's payload as the body."""
+    return r[1] if isinstance(r[1], dict) else {}
+
+
+def fails_cleanly(emu, name, form, status, text_re):
+    before = stored(state(emu))
+    nw = len(writes(state(emu)))
+    r = call(emu, "POST", form)
+    p = payload(r)
+    t.ok(r[0] == status and p.get("success") is False, "%s: HTTP %d, success false" % (name, status),
+         r)
+    t.ok(re.search(text_re, p.get("text", ""), re.I), "%s: the text says why" % name, p.get("text"))
+    after = state(emu)
+    t.ok(stored(after) == before, "%s: passwords, stanza, form and flag unchanged" % name)
+    return p, writes(after)[nw:]
+
+
+try:
+    with al.harness.Emulators(splunkd_args=[
+            "--restmap", os.path.join(TOP, "default", "restmap.conf"), "--app-dir", app]) as emu:
+        os.makedirs(os.path.join(home, "etc", "auth"), exist_ok=True)
+        shutil.copy(emu.ca, os.path.join(home, "etc", "auth", "cacert.pem"))
+        catalogue = json.load(open(os.path.join(DATA, "fields.json")))
+
+        # ---- Test Organization: found, nothing written -------------------
+        nw = len(writes(state(emu)))
+        r = call(emu, "POST", good_form(emu, mode="test"))
+        p = payload(r)
+        t.ok(r[0] == 200 and p.get("success") is True, "test: 200 success", r)
+        t.ok("Test Organization" in p.get("text", "") and "Nothing was saved" in p.get("text", ""),
+             "test: names the org and says nothing was saved", p.get("text"))
+        t.ok(re.search(r"\b40 mappable case fields and 37 artifact types", p.get("text", "")),
+             "test: counts mappable fields and artifact types", p.get("text"))
+        st = state(emu)
+        t.ok(writes(st)[nw:] == [] and not st["passwords"] and st["alert_html"] is None,
+             "test: nothing written to splunkd", writes(st)[nw:])
+
+        # ---- a save ------------------------------------------------------
+        r = call(emu, "POST", good_form(emu))
+        p = payload(r)
+        t.ok(r[0] == 200 and p.get("success") is True, "save: 200 success", r)
+        t.ok("Setup saved" in p.get("text", "") and "Test Organization" in p.get("text", ""),
+             "save: the text says what was done", p.get("text"))
+        t.ok(p.get("warnings") == [], "save: no warning for a complete org", p.get("warnings"))
+        st = state(emu)
+        ent = "SA_QRadar_SOAR_127.0.0.1:%s:" % al.SOAR_USER
+        t.ok(list(st["passwords"]) == [ent] and
+             st["passwords"][ent]["clear_password"] == al.SOAR_PASSWORD and
+             st["passwords"][ent]["realm"] == "SA_QRadar_SOAR_127.0.0.1",
+             "save: the secret in storage/passwords under SA_QRadar_SOAR_<host>:<user>:",
+             st["passwords"])
+        stz = st["conf"]["alert_actions"]["qradar_soar"]
+        t.ok(stz.get("param.host") == "127.0.0.1" and stz.get("param.port") == str(emu.soar["port"])
+             and stz.get("param.org") == "Test Organization" and stz.get("param.user") == al.SOAR_USER
+             and stz.get("param.verify") == emu.ca and stz.get("param.num_artifacts") == "4",
+             "save: connection keys in the stanza", stz)
+        want = ["param.mapping_" + ((d["prefix"] + ".") if d.get("prefix") else "") + d["name"]
+                for d in catalogue
+                if (not d.get("read_only") or d["name"] == "inc_training") and not d.get("deprecated")]
+        t.ok(all(k in stz for k in want), "save: a mapping key per mappable field",
+             [k for k in want if k not in stz])
+        t.ok("param.mapping_create_date" not in stz and "param.mapping_id" not in stz
+             and "param.mapping_pii.assessment" not in stz, "save: read-only fields left out")
+        t.ok("param.mapping_properties.splunk_old_ref" not in stz, "save: deprecated field left out")
+        t.ok(all("param.artifact%d%s" % (n, s) in stz for n in range(1, 5)
+                 for s in ("", "type", "value", "description"))
+             and "param.artifact5" not in stz, "save: artifact keys for 1..num_artifacts")
+        t.ok(not any(v == al.SOAR_PASSWORD for v in stz.values())
+             and not any("password" in k or "secret" in k for k in stz), "save: no secret in the stanza")
+        html = st["alert_html"] or ""
+        t.ok(all('name="action.qradar_soar.param.%s"' % k[len("param."):] in html for k in want),
+             "save: the form has an input per catalogue field",
+             [k for k in want if 'param.%s"' % k[len("param."):] not in html][:5])
+        t.ok('<option value="Low"></option>' in html and "One of: Low, Medium, High" in html,
+             "save: select choices listed in the form", re.findall(r"One of: [^.]*", html)[:3])
+        t.ok(html.count('<option value="IP Address">IP Address</option>') == 4
+             and "Splunk Asset ID" in html and "RFC 822 Email Message File" not in html,
+             "save: artifact type choices in every row (file types left out)")
+        t.ok(al.SOAR_PASSWORD not in html and "<script" not in html, "save: no secret, no script in the form")
+        t.ok(st["app"].get("configured") == "1", "save: the app is marked configured", st["app"])
+        hist = st["conf"].get("qradar_soar", {}).get("last_setup", {})
+        t.ok(hist.get("success") == "1" and "Setup saved" in hist.get("text", ""),
+             "save: the outcome recorded in qradar_soar.conf [last_setup]", hist)
+        good = stored(st)
+
+        # ---- GET ----------------------------------------------------------
+        r = call(emu, "GET")
+        p = payload(r)
+        t.ok(r[0] == 200 and p.get("host") == "127.0.0.1" and p.get("user") == al.SOAR_USER
+             and p.get("num_artifacts") == "4" and p.get("org") == "Test Organization",
+             "GET: the saved keys", p)
+        t.ok((p.get("last_setup") or {}).get("success") is True
+             and (p.get("last_attempt") or {}).get("success") is True,
+             "GET: last_setup and last_attempt", p)
+        t.ok(not any(s in json.dumps(p) for s in SECRETS) and "secret" not in p and "password" not in p,
+             "GET: no secret")
+
+        # ---- failures leave the good setup as it was ----------------------
+        p, w = fails_cleanly(emu, "wrong password", good_form(emu, secret="Wr0ng-Passw0rd"), 502,
+                             r"refused the login.*email and password")
+        st = state(emu)
+        t.ok("Wr0ng-Passw0rd" not in json.dumps(st["messages"]) and
+             any("QRadar SOAR setup failed" in m.get("value", "") for m in st["messages"].values()),
+             "wrong password: a Splunk message, without the secret", st["messages"])
+        fails_cleanly(emu, "unknown org", good_form(emu, org="No Such Org"), 502,
+                      r"org \"No Such Org\" not found")
+        fails_cleanly(emu, "disabled org", good_form(emu, org="Disabled Org"), 502,
+                      r"\"Disabled Org\".*disabled")
+        fails_cleanly(emu, "wrong CA", good_form(emu, verify=emu.certs["other-ca"]), 502,
+                      r"TLS certificate problem")
+        fails_cleanly(emu, "unreachable host", good_form(emu, port=str(free_port())), 502,
+                      r"Cannot reach SOAR at 127\.0\.0\.1")
+        p, w = fails_cleanly(emu, "newline injection", good_form(emu, org="X\n[default]\nis_custom = 0"),
+                             400, r"org")
+        t.ok(p.get("field") == "org", "newline injection: the reply names the field", p)
+        nw = len(writes(state(emu)))
+        r = call(emu, "POST", good_form(emu, mode="test", port="0"))
+        t.ok(r[0] == 400 and writes(state(emu))[nw:] == [],
+             "invalid test request: 400 and not even a message written", (r, writes(state(emu))[nw:]))
+
+        # ---- a non-admin --------------------------------------------------
+        r = call(emu, "GET", key="analyst-session-key")
+        t.ok(r[0] == 403, "analyst: 403 from splunkd (restmap capability)", r)
+
+        # ---- admin mapping kept across a second setup ---------------------
+        emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"alert_actions": {"qradar_soar": {
+            "param.mapping_severity_code": "$result.urgency$",
+            "param.artifact1": "IP Address|$result.src$|Source"}}}})
+        r = call(emu, "POST", good_form(emu, num_artifacts="5"))
+        stz = state(emu)["conf"]["alert_actions"]["qradar_soar"]
+        t.ok(r[0] == 200 and stz.get("param.mapping_severity_code") == "$result.urgency$"
+             and stz.get("param.artifact1") == "IP Address|$result.src$|Source",
+             "second setup: the admin's mapping and artifact kept", (r, stz.get("param.mapping_severity_code")))
+        t.ok("param.artifact5value" in stz and stz.get("param.num_artifacts") == "5",
+             "second setup: rows added for a larger num_artifacts")
+        t.ok("kept as set" in payload(r).get("text", ""), "second setup: the text counts kept mappings",
+             payload(r).get("text"))
+
+        # ---- API key mode: the old entity goes ---------------------------
+        r = call(emu, "POST", good_form(emu, api_keys="1", user=al.API_KEY_ID, secret=al.API_KEY_SECRET))
+        st = state(emu)
+        ent2 = "SA_QRadar_SOAR_127.0.0.1:%s:" % al.API_KEY_ID
+        t.ok(r[0] == 200 and list(st["passwords"]) == [ent2]
+             and st["passwords"][ent2]["clear_password"] == al.API_KEY_SECRET,
+             "api keys: the key's secret stored, the previous user's entity removed", (r, st["passwords"]))
+        t.ok(st["conf"]["alert_actions"]["qradar_soar"].get("param.api_keys") == "1", "api keys: api_keys = 1")
+        good = stored(st)
+
+        # ---- a failing splunkd write rolls back --------------------------
+        emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/configs/conf-alert_actions/qradar_soar$",
+                                                "method": "POST", "count": 1, "status": 500})
+        p, w = fails_cleanly(emu, "stanza write fault", good_form(emu), 500,
+                             r"writing the \[qradar_soar\] stanza.*undone")
+        t.ok(any(x["what"] == "passwords.create" for x in w) and
+             any(x["what"] == "passwords.delete" for x in w),
+             "stanza write fault: the new secret was written, then removed again",
+             [x["what"] for x in w])
+        emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/data/ui/alerts/qradar_soar$",
+                                                "method": "POST", "count": 1, "status": 503})
+        fails_cleanly(emu, "form write fault", good_form(emu, num_artifacts="5"), 500,
+                      r"writing the alert action form.*undone")
+        emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/apps/local/SA_QRadar_SOAR$",
+                                                "method": "POST", "count": 1, "status": 500})
+        fails_cleanly(emu, "configured flag fault", good_form(emu, user="other@example.com",
+                                                              secret="other-pass", org="Other Org"),
+                      500, r"marking the app configured.*undone")
+        st = state(emu)
+        t.ok(any("QRadar SOAR setup failed" in m.get("value", "") for m in st["messages"].values()),
+             "write fault: a Splunk message")
+
+        # ---- the notable field warning -----------------------------------
+        emu.soar_ctl("POST", "/_emu/catalogue", {"fields_file": os.path.join(DATA, "fields_no_notable.json")})
+        r = call(emu, "POST", good_form(emu, mode="test"))
+        ws = " ".join(payload(r).get("warnings", []))
+        t.ok(r[0] == 200 and "splunk_notable_event_id" in ws and "Customization Settings" in ws
+             and "Text field" in ws, "no notable field: a warning saying how to create it", payload(r))
+        emu.soar_ctl("POST", "/_emu/catalogue", {"fields_file": os.path.join(DATA, "fields_required.json")})
+        r = call(emu, "POST", good_form(emu))
+        ws = " ".join(payload(r).get("warnings", []))
+        html = state(emu)["alert_html"] or ""
+        t.ok(r[0] == 200 and "mapping_properties.soc_queue" in ws,
+             "required custom field: a warning to map it", payload(r))
+        t.ok(re.search(r'for="qradar_soar_mapping_properties_soc_queue">[^<]*<span class="required">\*',
+                       html) and "Tier 1, Tier 2" in html, "required custom field: marked, choices listed")
+        r = call(emu, "GET")
+        t.ok((payload(r).get("last_attempt") or {}).get("warnings") == payload(r)["last_setup"]["warnings"],
+             "GET: the last setup's warnings", payload(r))
+
+        # ---- no secret anywhere ------------------------------------------
+        st = state(emu)
+        leaked = []
+        for root, _, files in os.walk(home):
+            for fn in files:
+                path = os.path.join(root, fn)
+                if os.path.islink(path):
+                    continue
+                data = open(path, "rb").read()
+                leaked += ["%s in %s" % (s, path) for s in SECRETS if s.encode() in data]
+        text = "\n".join(replies) + json.dumps(st["handlers"]) + json.dumps(st["messages"])
+        leaked += ["%s in a reply/stderr/message" % s for s in SECRETS if s in text]
+        t.ok(not leaked, "no secret in any log under SPLUNK_HOME, reply, message or stderr", leaked)
+        log = open(os.path.join(home, "var", "log", "splunk", "qradar_soar_config_handler.log")).read()
+        t.ok("setup rollback: restored" in log and "refused the login" in log,
+             "the log has the failures and the rollback steps")
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+sys.exit(t.done())
