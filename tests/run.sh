@@ -2,7 +2,7 @@
 # Runs test suites and prints one closing line "N passed, M failed".
 # Every test program or script prints TAP ("ok …" / "not ok …"); a program
 # that exits non-zero without a "not ok" line counts as one failure.
-# Suites: unit cases e2e fuzz package (or "all"). Logs of failing programs
+# Suites: unit cases e2e fuzz package browser (or "all"). Logs of failing programs
 # are kept under tests/out/.
 #   BUILD, BIN: build directories (from make); VALGRIND=1 wraps C programs.
 set -u
@@ -87,11 +87,23 @@ suite_package() {
 	done
 }
 
+# The setup page: its files always; in headless Chromium when node, Debian's
+# chromium and tests/browser/node_modules are there (.ci/run installs them;
+# otherwise the browser test reports a SKIP).
+suite_browser() {
+	run_one browser/check_page.py python3 tests/browser/check_page.py
+	if command -v node >/dev/null 2>&1; then
+		run_one browser/test_setup_page.js node tests/browser/test_setup_page.js
+	else
+		run_one browser/test_setup_page.js echo "ok 1 # SKIP node is not installed"
+	fi
+}
+
 [ $# -eq 0 ] && set -- all
 for s in "$@"; do
 	case $s in
-	all) suite_unit; suite_cases; suite_e2e; suite_fuzz; suite_package ;;
-	unit | cases | e2e | fuzz | package) "suite_$s" ;;
+	all) suite_unit; suite_cases; suite_e2e; suite_fuzz; suite_package; suite_browser ;;
+	unit | cases | e2e | fuzz | package | browser) "suite_$s" ;;
 	*) echo "run.sh: unknown suite $s" >&2; exit 2 ;;
 	esac
 done

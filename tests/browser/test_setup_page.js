@@ -1,0 +1,427 @@
+#!/usr/bin/env node
+/*
+ * The setup page in a real browser: headless Debian Chromium, driven by
+ * playwright-core, loads /en-US/app/SA_QRadar_SOAR/qradar_soar_setup from
+ * the splunkd emulator, which runs the real setup handler
+ * (bin/qradar_soar_setup) over persistconn; the SOAR emulator answers it.
+ * Asserts on what the admin sees (dialog, busy state, highlighted field,
+ * reloaded form) and on what was stored (/_emu/state). TAP output.
+ *
+ * Environment: CHROMIUM (default /usr/bin/chromium), SETUP_DRIVER (default
+ * bin/qradar_soar_setup, or $BIN/qradar_soar_setup), TEST_OUT (default
+ * tests/out; the screenshots go there), KEEP=1 keeps the temp dir.
+ * Without Chromium or playwright-core it prints one SKIP line (CI installs
+ * both: .ci/run).
+ */
+"use strict";
+
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const http = require("http");
+const { spawn, execFileSync } = require("child_process");
+
+const TOP = path.resolve(__dirname, "..", "..");
+const EMU = path.join(TOP, "tests", "emu");
+const OUT = path.resolve(TOP, process.env.TEST_OUT || path.join("tests", "out"));
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const DRIVER = path.resolve(TOP, process.env.SETUP_DRIVER ||
+	path.join(process.env.BIN || "bin", "qradar_soar_setup"));
+const APP = "SA_QRadar_SOAR";
+const VIEW = "/en-US/app/" + APP + "/qradar_soar_setup";
+const SOAR_USER = "soar@example.com";
+const SOAR_PASSWORD = "Sup3r$ecret!";
+const ORG = "Test Organization";
+const REALM_USER = "SA_QRadar_SOAR_127.0.0.1:" + SOAR_USER + ":";
+
+let n = 0;
+let failed = 0;
+
+function ok(cond, name, detail) {
+	n++;
+	if (!cond)
+		failed++;
+	console.log((cond ? "ok " : "not ok ") + n + " - " + name);
+	if (!cond && detail !== undefined)
+		console.log("#   " + String(typeof detail === "string" ? detail : JSON.stringify(detail)).slice(0, 600));
+	return cond;
+}
+
+function skip(why) {
+	console.log("ok 1 # SKIP " + why);
+	console.log("1..1");
+	process.exit(0);
+}
+
+/* ---- prerequisites ------------------------------------------------------ */
+
+let playwright;
+try {
+	playwright = require("playwright-core");
+} catch (e) {
+	skip("playwright-core is not installed (npm ci --prefix tests/browser)");
+}
+if (!fs.existsSync(CHROMIUM))
+	skip("no Chromium at " + CHROMIUM + " (apt-get install chromium)");
+try {
+	fs.accessSync(DRIVER, fs.constants.X_OK);
+} catch (e) {
+	skip("no setup handler at " + DRIVER + " (make)");
+}
+
+/* ---- emulators ---------------------------------------------------------- */
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "qs-browser-"));
+const procs = [];
+
+function sleep(ms) {
+	return new Promise((r) => setTimeout(r, ms));
+}
+
+async function startEmu(script, args, name, env) {
+	const ready = path.join(work, name + ".ready");
+	const log = fs.openSync(path.join(work, name + ".log"), "w");
+	const p = spawn("python3", [path.join(EMU, script), "--port", "0", "--control-port", "0",
+		"--ready-file", ready].concat(args), { env: Object.assign({}, process.env, env || {}),
+		stdio: ["ignore", log, log] });
+	procs.push(p);
+	for (let i = 0; i < 200; i++) {
+		if (fs.existsSync(ready))
+			return JSON.parse(fs.readFileSync(ready, "utf8"));
+		if (p.exitCode !== null)
+			break;
+		await sleep(50);
+	}
+	throw new Error(script + " did not start: " + fs.readFileSync(path.join(work, name + ".log"), "utf8").slice(-800));
+}
+
+function control(port, method, p, obj) {
+	return new Promise((resolve, reject) => {
+		const data = obj === undefined ? null : Buffer.from(JSON.stringify(obj));
+		const req = http.request({ host: "127.0.0.1", port: port, path: p, method: method,
+			headers: data ? { "Content-Type": "application/json", "Content-Length": data.length } : {} }, (res) => {
+			let body = "";
+			res.setEncoding("utf8");
+			res.on("data", (c) => { body += c; });
+			res.on("end", () => {
+				if (res.statusCode >= 300)
+					return reject(new Error("control " + method + " " + p + " -> " + res.statusCode + " " + body));
+				resolve(JSON.parse(body));
+			});
+		});
+		req.on("error", reject);
+		if (data)
+			req.write(data);
+		req.end();
+	});
+}
+
+function stopAll() {
+	for (const p of procs) {
+		if (p.exitCode === null)
+			p.kill("SIGTERM");
+	}
+}
+
+/* ---- the test ------------------------------------------------------------ */
+
+async function main() {
+	const certs = path.join(work, "certs");
+	execFileSync("sh", [path.join(EMU, "mkcerts.sh"), certs], { stdio: "ignore" });
+	const ca = path.join(certs, "ca.pem");
+	/* The handler trusts splunkd's certificate through
+	 * $SPLUNK_HOME/etc/auth/cacert.pem and logs under var/log/splunk. */
+	const splunkHome = path.join(work, "splunk");
+	fs.mkdirSync(path.join(splunkHome, "etc", "auth"), { recursive: true });
+	fs.mkdirSync(path.join(splunkHome, "var", "log", "splunk"), { recursive: true });
+	fs.copyFileSync(ca, path.join(splunkHome, "etc", "auth", "cacert.pem"));
+	const tls = ["--cert", path.join(certs, "server.pem"), "--key", path.join(certs, "server.key")];
+
+	const soar = await startEmu("soar_emu.py", tls, "soar");
+	const splunkd = await startEmu("splunkd_emu.py", tls.concat(["--app-dir", TOP, "--setup-driver", DRIVER]),
+		"splunkd", { SPLUNK_HOME: splunkHome, EMU_DIR: EMU });
+	const sctl = (m, p, o) => control(splunkd.control_port, m, p, o);
+	const soarCtl = (m, p, o) => control(soar.control_port, m, p, o);
+	const base = "https://127.0.0.1:" + splunkd.port;
+
+	/* A Splunk Web session, as after the login form: splunkd_<port> and
+	 * splunkweb_csrf_token_<port> cookies. */
+	const ws = await sctl("POST", "/_emu/web_session", { user: "admin" });
+	const cookies = ws.cookie.split(";").map((c) => {
+		const kv = c.trim().split("=");
+		return { name: kv[0], value: kv.slice(1).join("="), url: base };
+	});
+
+	const args = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage"];
+	if (process.getuid && process.getuid() === 0)
+		args.push("--no-sandbox");
+	const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, headless: true, args: args,
+		timeout: 60000 });
+	try {
+		const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 },
+			locale: "en-US" });
+		await context.addCookies(cookies);
+		const page = await context.newPage();
+		const jsErrors = [];
+		page.on("pageerror", (e) => jsErrors.push(String(e)));
+		/* HTTP errors the test provokes show up as console errors too
+		 * ("Failed to load resource"); only the page's own count. */
+		page.on("console", (m) => {
+			if (m.type() === "error" && !/^Failed to load resource/.test(m.text()))
+				jsErrors.push(m.text());
+		});
+		const httpErrors = [];
+		page.on("response", (r) => { if (r.status() >= 400) httpErrors.push(r.status() + " " + r.request().method() + " " + r.url()); });
+		page.setDefaultTimeout(30000);
+
+		const st = () => sctl("GET", "/_emu/state");
+		/* configuration writes: everything but the handler calls themselves
+		 * and Messages-menu posts (a failure may post one) */
+		const writesOf = (s) => s.writes.filter((w) => w.what !== "persist" && w.what !== "messages");
+		/* what a setup changes; a failed one must leave it as it was */
+		const snapshot = (s) => JSON.stringify([s.passwords, s.conf, s.alert_html, s.app.configured]);
+		const dialogText = async () => ({
+			title: await page.textContent("#qs-dialog-title"),
+			text: await page.textContent("#qs-dialog-text"),
+			warnings: await page.$$eval("#qs-dialog-warnings li", (l) => l.map((x) => x.textContent)),
+			meta: await page.textContent(".qs-dialog-meta")
+		});
+		const waitDialog = async () => {
+			await page.waitForSelector("#qs-dialog[open]", { state: "visible", timeout: 60000 });
+			return dialogText();
+		};
+		const closeDialog = async () => {
+			await page.click("#qs-dialog-ok");
+			await page.waitForSelector("#qs-dialog", { state: "hidden" });
+		};
+		const fill = async (values) => {
+			for (const k of Object.keys(values)) {
+				const sel = "#qs-field-" + k;
+				if (typeof values[k] === "boolean")
+					await page.setChecked(sel, values[k]);
+				else
+					await page.fill(sel, values[k]);
+			}
+		};
+
+		/* 1. the page loads, unconfigured */
+		const resp = await page.goto(base + VIEW);
+		ok(resp && resp.status() === 200, "the setup view renders (HTTP 200)", resp && resp.status());
+		await page.waitForSelector("#qs-form", { state: "visible" });
+		await page.waitForFunction(() => !document.querySelector("#qs-submit").disabled);
+		const labels = await page.$$eval("#qs-form input", (l) => l.map((i) => {
+			const lab = document.querySelector('label[for="' + i.id + '"]');
+			return { name: i.name, label: lab ? lab.textContent : null };
+		}));
+		ok(labels.length === 14 && labels.every((x) => x.label),
+			"14 inputs, each with a label", labels);
+		ok(await page.inputValue("#qs-field-port") === "443", "port defaults to 443");
+		ok(/not been set up/.test(await page.textContent("#qs-status")), "status says the add-on is not set up yet",
+			await page.textContent("#qs-status"));
+
+		/* 2. Test Organization: busy state, success dialog, nothing written */
+		await fill({ host: "127.0.0.1", port: String(soar.port), verify: ca, org: ORG, user: SOAR_USER,
+			secret: SOAR_PASSWORD, num_artifacts: "5", num_events: "40", duplicates: false, api_keys: false });
+		await soarCtl("POST", "/_emu/fault", { path: "^/rest/session$", delay: 1.5, count: 1 });
+		const before = await st();
+		await page.click("#qs-test");
+		await page.waitForSelector(".qs-busy:not([hidden])");
+		const busy = await page.evaluate(() => ({
+			test: document.querySelector("#qs-test").disabled,
+			submit: document.querySelector("#qs-submit").disabled,
+			text: document.querySelector(".qs-busy").textContent,
+			aria: document.querySelector("#qs-form").getAttribute("aria-busy")
+		}));
+		ok(busy.test && busy.submit && /Testing/.test(busy.text) && busy.aria === "true",
+			"while testing both buttons are disabled and the busy text shows", busy);
+		let d = await waitDialog();
+		ok(d.title === "Connection test succeeded", "Test Organization: success dialog", d);
+		ok(d.text.indexOf(ORG) >= 0, "the dialog names the organization", d.text);
+		ok(await page.evaluate(() => document.activeElement && document.activeElement.id) === "qs-dialog-ok",
+			"the dialog's OK button has the focus");
+		await page.keyboard.press("Escape");
+		await page.waitForSelector("#qs-dialog", { state: "hidden" });
+		ok(true, "Escape closes the dialog");
+		let s = await st();
+		ok(Object.keys(s.passwords).length === 0 && writesOf(s).length === writesOf(before).length &&
+			snapshot(s) === snapshot(before), "mode=test wrote nothing (passwords, conf, form, app)", writesOf(s));
+		const persisted = s.writes.filter((w) => w.what === "persist");
+		const lastReq = persisted[persisted.length - 1].request;
+		const form = {};
+		lastReq.form.forEach((kv) => { form[kv[0]] = kv[1]; });
+		ok(form.mode === "test" && form.host === "127.0.0.1" && form.secret === SOAR_PASSWORD &&
+			form.api_keys === "0" && form.duplicates === "0" && form.num_artifacts === "5",
+			"the handler got the contract's form keys", Object.keys(form));
+		ok(lastReq.method === "POST" && /\/qradar_soar\/setup$/.test(lastReq.rest_path),
+			"POST to /qradar_soar/setup", lastReq.rest_path);
+
+		/* 3. Submit with a wrong password: failure dialog, still nothing written */
+		await fill({ secret: "not-the-password" });
+		await page.click("#qs-submit");
+		d = await waitDialog();
+		ok(d.title === "Setup failed" && d.text.length > 0, "wrong password: failure dialog", d);
+		ok(!/not-the-password/.test(JSON.stringify(d)), "the dialog does not echo the password");
+		await closeDialog();
+		s = await st();
+		ok(Object.keys(s.passwords).length === 0 && snapshot(s) === snapshot(before),
+			"a failed setup changed nothing (passwords, conf, form, app)", writesOf(s));
+		ok(/Failed/.test(await page.textContent("#qs-status")), "the status shows the failed attempt",
+			await page.textContent("#qs-status"));
+
+		/* 4. Submit right: success, stored */
+		await fill({ secret: SOAR_PASSWORD });
+		await page.click("#qs-submit");
+		d = await waitDialog();
+		ok(d.title === "Setup complete", "right password: success dialog", d);
+		await page.screenshot({ path: path.join(OUT, "setup_page_dialog.png") });
+		await closeDialog();
+		s = await st();
+		const pw = s.passwords[REALM_USER];
+		ok(pw && pw.clear_password === SOAR_PASSWORD && pw.realm === "SA_QRadar_SOAR_127.0.0.1" && pw.username === SOAR_USER,
+			"the password is in storage/passwords", Object.keys(s.passwords));
+		const stanza = (s.conf.alert_actions || {}).qradar_soar || {};
+		ok(stanza["param.host"] === "127.0.0.1" && stanza["param.port"] === String(soar.port) &&
+			stanza["param.org"] === ORG && stanza["param.user"] === SOAR_USER &&
+			stanza["param.num_artifacts"] === "5" && stanza["param.num_events"] === "40" &&
+			stanza["param.verify"] === ca, "the [qradar_soar] stanza has the submitted keys", stanza);
+		ok(Object.keys(stanza).some((k) => /^param\.mapping_/.test(k)) && "param.artifact5type" in stanza,
+			"the stanza has field mappings and artifact rows", Object.keys(stanza).slice(0, 40));
+		ok(JSON.stringify(s.conf).indexOf(SOAR_PASSWORD) < 0, "no secret in any .conf");
+		ok(typeof s.alert_html === "string" && s.alert_html.indexOf('name="action.qradar_soar.param.') >= 0,
+			"the alert action's form was generated", String(s.alert_html).slice(0, 200));
+		ok(s.app.configured === "1" || ((s.conf.app || {}).install || {}).is_configured === "1",
+			"the app is marked configured", [s.app, (s.conf.app || {}).install]);
+		ok(await page.inputValue("#qs-field-secret") === "", "the secret field is emptied after saving");
+		await page.waitForFunction(() => /Succeeded/.test(document.querySelector("#qs-status").textContent));
+		ok(true, "the status shows the successful setup");
+
+		/* 5. reload: the saved values, no secret */
+		await page.reload();
+		await page.waitForFunction(() => document.querySelector("#qs-field-host") &&
+			document.querySelector("#qs-field-host").value !== "");
+		const shown = await page.evaluate(() => {
+			const o = {};
+			document.querySelectorAll("#qs-form input").forEach((i) => {
+				o[i.name] = i.type === "checkbox" ? i.checked : i.value;
+			});
+			return o;
+		});
+		ok(shown.host === "127.0.0.1" && shown.port === String(soar.port) && shown.org === ORG &&
+			shown.user === SOAR_USER && shown.verify === ca && shown.num_artifacts === "5" &&
+			shown.num_events === "40" && shown.api_keys === false && shown.duplicates === false,
+			"reload shows the saved configuration", shown);
+		ok(shown.secret === "" && shown.proxy_password === "", "reload shows no secret");
+		const html = await page.content();
+		ok(html.indexOf(SOAR_PASSWORD) < 0, "the secret is nowhere in the page");
+		ok(/Succeeded/.test(await page.textContent("#qs-status")), "reload shows the last setup's outcome",
+			await page.textContent("#qs-status"));
+		await page.screenshot({ path: path.join(OUT, "setup_page.png"), fullPage: true });
+
+		/* 6. a bad port: the field is highlighted, focus returns to it */
+		const snap1 = snapshot(await st());
+		await fill({ port: "70000", secret: SOAR_PASSWORD });
+		await page.click("#qs-submit");
+		d = await waitDialog();
+		ok(d.title === "Setup failed" && /port/i.test(d.text), "bad port: failure dialog naming the port", d);
+		ok(/Port/.test(d.meta), "the dialog points at the highlighted field", d.meta);
+		await closeDialog();
+		await page.screenshot({ path: path.join(OUT, "setup_page_bad_port.png") });
+		const mark = await page.evaluate(() => {
+			const i = document.querySelector("#qs-field-port");
+			const err = document.querySelector("#qs-field-port-error");
+			return { invalid: i.getAttribute("aria-invalid"), row: i.closest(".qs-row").classList.contains("qs-invalid"),
+				focus: document.activeElement === i, err: err.hidden ? null : err.textContent,
+				described: i.getAttribute("aria-describedby"),
+				others: document.querySelectorAll(".qs-invalid").length };
+		});
+		ok(mark.invalid === "true" && mark.row && mark.others === 1 && mark.err && /port/i.test(mark.err) &&
+			mark.described.indexOf("qs-field-port-error") >= 0, "the port field (only) is highlighted with the error", mark);
+		ok(mark.focus, "after the dialog the focus is on the port field");
+		ok(snapshot(await st()) === snap1, "the invalid submit changed nothing");
+		await page.fill("#qs-field-port", String(soar.port));
+		ok(await page.evaluate(() => document.querySelectorAll(".qs-invalid").length) === 0,
+			"editing the field clears the highlight");
+
+		/* 7. hostile server text stays text */
+		await sctl("POST", "/_emu/fault", { path: "/qradar_soar/setup$", method: "POST", status: 502, count: 1,
+			body: { success: false, text: "<img src=x onerror=\"window.__qsXss=1\">refused", warnings: ["<b>bold</b>"] } });
+		await page.click("#qs-test");
+		d = await waitDialog();
+		const xss = await page.evaluate(() => ({ flag: window.__qsXss, imgs: document.querySelectorAll("#qs-dialog img, #qs-dialog b").length }));
+		ok(d.text.indexOf("<img src=x") === 0 && d.warnings[0] === "<b>bold</b>" && xss.flag === undefined && xss.imgs === 0,
+			"server text is shown as text, never HTML", { d: d, xss: xss });
+		await closeDialog();
+
+		/* 8. Splunk 9/10 without $C.FORM_KEY / SPLUNKD_PATH: the CSRF cookie and the URL's locale */
+		const page2 = await context.newPage();
+		await page2.addInitScript(() => {
+			let c;
+			Object.defineProperty(window, "$C", { configurable: true, get: () => c, set: (v) => {
+				c = Object.assign({}, v);
+				delete c.FORM_KEY;
+				delete c.SPLUNKD_PATH;
+			} });
+		});
+		await page2.goto(base + VIEW);
+		await page2.waitForFunction(() => document.querySelector("#qs-field-host") &&
+			document.querySelector("#qs-field-host").value !== "");
+		await page2.fill("#qs-field-secret", SOAR_PASSWORD);
+		await page2.click("#qs-test");
+		await page2.waitForSelector("#qs-dialog[open]", { state: "visible", timeout: 60000 });
+		const t2 = await page2.textContent("#qs-dialog-title");
+		ok(t2 === "Connection test succeeded", "without $C.FORM_KEY the page uses the CSRF cookie", t2 + ": " +
+			await page2.textContent("#qs-dialog-text"));
+		await page2.close();
+
+		/* 9. API key labels switch */
+		await page.setChecked("#qs-field-api_keys", true);
+		const lab = await page.evaluate(() => [document.querySelector('label[for="qs-field-user"]').textContent,
+			document.querySelector('label[for="qs-field-secret"]').textContent]);
+		ok(lab[0] === "API key ID" && lab[1] === "API key secret", "Use API keys relabels user and secret", lab);
+
+		/* 10. a user without the admin capability: told so, no form data */
+		const wsUser = await sctl("POST", "/_emu/web_session", { user: "user" });
+		const ctxUser = await browser.newContext({ ignoreHTTPSErrors: true });
+		await ctxUser.addCookies(wsUser.cookie.split(";").map((c) => {
+			const kv = c.trim().split("=");
+			return { name: kv[0], value: kv.slice(1).join("="), url: base };
+		}));
+		const page3 = await ctxUser.newPage();
+		await page3.goto(base + VIEW);
+		await page3.waitForSelector(".qs-status-line.qs-bad");
+		const denied = await page3.textContent("#qs-status");
+		ok(/administrators/.test(denied) && await page3.inputValue("#qs-field-host") === "",
+			"a non-admin is told only administrators can set up the add-on", denied);
+		await ctxUser.close();
+
+		ok(jsErrors.length === 0, "no JavaScript errors", jsErrors);
+		console.log("# HTTP errors seen (expected: the failures above): " + JSON.stringify(httpErrors));
+		const handlerStderr = JSON.stringify((await st()).handlers);
+		ok(handlerStderr.indexOf(SOAR_PASSWORD) < 0 && handlerStderr.indexOf("not-the-password") < 0,
+			"the handler's stderr has no secret");
+	} finally {
+		await browser.close();
+	}
+}
+
+const guard = setTimeout(() => {
+	ok(false, "the browser test finished within 180 s");
+	stopAll();
+	process.exit(1);
+}, 180000);
+
+fs.mkdirSync(OUT, { recursive: true });
+main().catch((e) => {
+	ok(false, "browser test ran to the end", e && e.stack ? e.stack : String(e));
+}).finally(() => {
+	clearTimeout(guard);
+	stopAll();
+	if (process.env.KEEP === "1")
+		console.log("# kept " + work);
+	else
+		fs.rmSync(work, { recursive: true, force: true });
+	console.log("1.." + n);
+	process.exitCode = failed ? 1 : 0;
+});
