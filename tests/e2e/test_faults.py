@@ -380,8 +380,11 @@ def scenario_session_expired(emu):
     t.ok(all(not json.loads(x["body"]).get("interactive") for x in logins),
          name + ": never interactive")
     q = reqs(emu, QUERY)
-    t.ok([x["status"] for x in q] == [200, 401, 200, 200], name + ": the refused lookup is repeated",
-         [x["status"] for x in q])
+    # rows run in parallel: any lookup in flight at the expiry may be refused;
+    # each refused one is sent again, and three succeed
+    st = [x["status"] for x in q]
+    t.ok(st.count(200) == 3 and st.count(401) >= 1 and len(st) == 3 + st.count(401),
+         name + ": the refused lookups are repeated", st)
     t.ok(len(cases(emu)) == 3, name + ": three cases")
 
 
