@@ -46,6 +46,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SMOKE := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz-smoke/%)
 DEPS_STAMP := $(BUILD)/.deps-ok
+TEST_DEPS_STAMP := $(BUILD)/.test-deps-ok
 
 .PHONY: all deps check unit demo bench asan valgrind-check fuzz fuzz-smoke \
 	package clean format-check lint tests
@@ -63,8 +64,12 @@ $(DEPS_STAMP): scripts/deps.sh
 	@sh scripts/deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
+$(TEST_DEPS_STAMP): scripts/deps.sh tests/browser/package-lock.json
+	@sh scripts/deps.sh --tests
+	@mkdir -p $(BUILD) && touch $@
+
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh --tests
 
 $(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -96,7 +101,7 @@ $(BUILD)/fuzz-smoke/%: tests/fuzz/%.c tests/fuzz/standalone.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< tests/fuzz/standalone.c $(LIB) $(LIBS)
 
-tests: all $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_SMOKE)
+tests: all $(TEST_DEPS_STAMP) $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_SMOKE)
 
 unit: tests
 	@BUILD=$(BUILD) BIN=$(BIN) sh tests/run.sh unit
