@@ -104,27 +104,12 @@ json_t *setuptx_feed_content(const json_t *feed)
 	return json_is_object(c) ? c : NULL;
 }
 
-/* splunkd names an entity "realm:user:" with ':' inside either part
- * escaped as "\:"; the path segment is that, percent-encoded. */
+/* The entity's path; splunkd.c knows how splunkd names entities. */
 static char *entity_path(const char *realm, const char *user)
 {
-	struct buf b = BUF_INIT(8192), p = BUF_INIT(16384);
-	const char *parts[2] = { realm, user }, *s;
-	char *esc;
-	int i;
+	struct buf p = BUF_INIT(16384);
+	char *esc = splunkd_password_entity(realm, user);
 
-	for (i = 0; i < 2; i++) {
-		for (s = parts[i]; *s; s++) {
-			if (*s == ':')
-				buf_putc(&b, '\\');
-			buf_putc(&b, *s);
-		}
-		buf_putc(&b, ':');
-	}
-	if (b.failed)
-		return NULL;
-	esc = splunkd_escape(buf_str(&b));
-	buf_free(&b);
 	if (!esc)
 		return NULL;
 	buf_printf(&p, "%s/%s", PASSWORDS, esc);

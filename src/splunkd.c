@@ -203,20 +203,39 @@ char *splunkd_escape(const char *s)
 	return http_escape(s);
 }
 
+char *splunkd_password_entity(const char *realm, const char *user)
+{
+	struct buf b = BUF_INIT(8192);
+	const char *parts[2] = { realm, user }, *s;
+	char *esc;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		for (s = parts[i]; *s; s++) {
+			if (*s == ':')
+				buf_putc(&b, '\\');
+			buf_putc(&b, *s);
+		}
+		buf_putc(&b, ':');
+	}
+	if (b.failed)
+		return NULL;
+	esc = http_escape(buf_str(&b));
+	buf_free(&b);
+	return esc;
+}
+
 int splunkd_get_password(struct splunkd *d, const char *realm,
 			 const char *user, const char *what, char **secret,
 			 char *err, size_t errlen)
 {
-	struct buf name = BUF_INIT(4096);
 	char *ent = NULL, path[8192];
 	json_t *j = NULL;
 	const char *pw;
 	int rc;
 
 	*secret = NULL;
-	buf_printf(&name, "%s:%s:", realm, user);
-	ent = buf_str(&name)[0] ? http_escape(buf_str(&name)) : NULL;
-	buf_free(&name);
+	ent = splunkd_password_entity(realm, user);
 	if (!ent) {
 		snprintf(err, errlen, "out of memory");
 		return SPLUNKD_NOMEM;

@@ -48,6 +48,10 @@ int splunkd_delete(struct splunkd *d, const char *path, char *err,
 #define QS_REALM_PREFIX "SA_QRadar_SOAR_"
 #define QS_PROXY_REALM "SA_QRadar_SOAR_proxy"
 
+/* The storage/passwords entity name of realm and user as a URL path
+ * segment: "realm:user:" with ':' inside either part escaped as "\:" (as
+ * splunkd names them), percent-encoded; malloc'd, NULL on out of memory. */
+char *splunkd_password_entity(const char *realm, const char *user);
 /* The password of entity "<realm>:<user>:" (malloc'd, registered as a log
  * secret); what names it in errors ("SOAR credential", "proxy password").
  * 403 → SPLUNKD_FORBIDDEN naming list_storage_passwords; 404 →
