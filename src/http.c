@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct http {
 	CURL *curl;
@@ -12,6 +13,29 @@ struct http {
 };
 
 static int curl_ready;
+
+/*
+ * The system's CA bundle, found at run time. The release binaries link a
+ * static libcurl built with no CA path compiled in, because every
+ * distribution keeps its bundle somewhere else (docs-notes/packaging.md);
+ * on Debian the first path is also what Debian's own libcurl uses.
+ */
+static const char *system_ca_file(void)
+{
+	static const char *const paths[] = {
+		"/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Arch */
+		"/etc/pki/tls/certs/ca-bundle.crt", /* RHEL, Fedora, Amazon */
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL */
+		"/etc/ssl/ca-bundle.pem", /* SUSE */
+		"/etc/ssl/cert.pem", /* Alpine */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], R_OK) == 0)
+			return paths[i];
+	return NULL; /* libcurl's default: verification then fails */
+}
 
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen)
@@ -33,6 +57,8 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 		return HTTP_NOMEM;
 	}
 	h->o = *o;
+	if (!h->o.ca_file)
+		h->o.ca_file = system_ca_file();
 	*out = h;
 	return HTTP_OK;
 }
