@@ -66,10 +66,13 @@ cmake --build "$OUT/build/libxml2" -j "$JOBS" >>"$OUT/build/libxml2.log" 2>&1 ||
 	{ tail -n 30 "$OUT/build/libxml2.log" >&2; exit 1; }
 cmake --install "$OUT/build/libxml2" >>"$OUT/build/libxml2.log" 2>&1
 
-# What was built, for the Binary File Declaration and for audits.
+# What was built and its licence, shipped in the app's licenses/.
+mkdir -p "$PREFIX/licenses"
 {
-	echo "curl $(basename "$curl_src" | sed 's/^curl-//') (Debian source $(sed -n 's/^Version: //p' curl_*.dsc))"
-	echo "libxml2 $(basename "$xml_src" | sed 's/^libxml2-//') (Debian source $(sed -n 's/^Version: //p' libxml2_*.dsc))"
+	echo "curl (libcurl) $(sed -n 's/^Version: //p' curl_*.dsc), Debian source package, built by scripts/release-libs.sh"
+	echo "libxml2 $(sed -n 's/^Version: //p' libxml2_*.dsc), Debian source package, built by scripts/release-libs.sh"
 } >"$PREFIX/VERSIONS"
+cat "$curl_src/COPYING" "$curl_src/debian/copyright" >"$PREFIX/licenses/curl.txt"
+cat "$xml_src/Copyright" "$xml_src/debian/copyright" >"$PREFIX/licenses/libxml2.txt"
 rm -rf "$OUT/src"
 touch "$PREFIX/.done"
