@@ -13,9 +13,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 fail=0
-t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+# t STATUS NAME: one TAP line; returns STATUS so "|| note …" adds detail.
+t() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; return 0; fi
+	echo "not ok $n - $2"
+	fail=1
+	return 1
+}
 note() { sed 's/^/#   /' "$@" | head -n 20; }
-# vcmp A B: true when version A <= version B (x.y numbers)
+# vle A B: true when version A <= version B (x.y numbers)
 vle() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -t. -k1,1n -k2,2n | tail -n 1)" = "$2" ]; }
 
 [ -x "$RELEASE_BIN/qradar_soar" ]
