@@ -150,8 +150,8 @@ fuzz: all
 demo: all
 	@BUILD=$(BUILD) BIN=$(BIN) sh scripts/demo.sh
 
-bench: all $(TOOL_BINS)
-	@BUILD=$(BUILD) BIN=$(BIN) sh bench/run.sh
+bench: all release $(TOOL_BINS)
+	@BUILD=$(BUILD) BIN=$(BIN) RELEASE_BIN=$(abspath $(RELEASE)/bin) sh bench/run.sh
 
 package: release
 	@BIN=$(RELEASE)/bin sh scripts/package.sh
