@@ -124,7 +124,8 @@ unit: tests
 # The package test installs and runs the release binaries, so check builds
 # them too (once; the static libraries are kept under $(THIRD_PARTY)).
 check: tests release
-	@BUILD=$(BUILD) BIN=$(BIN) RELEASE_BIN=$(RELEASE)/bin sh tests/run.sh all
+	@BUILD=$(BUILD) BIN=$(BIN) RELEASE_BIN=$(RELEASE)/bin THIRD_PARTY=$(THIRD_PARTY) \
+		sh tests/run.sh all
 
 $(THIRD_PARTY)/prefix/.done: scripts/release-libs.sh | $(DEPS_STAMP)
 	@echo "release: building static libcurl and libxml2 (once)"
@@ -154,7 +155,7 @@ bench: all release $(TOOL_BINS)
 	@BUILD=$(BUILD) BIN=$(BIN) RELEASE_BIN=$(abspath $(RELEASE)/bin) sh bench/run.sh
 
 package: release
-	@BIN=$(RELEASE)/bin sh scripts/package.sh
+	@BIN=$(RELEASE)/bin THIRD_PARTY=$(THIRD_PARTY) sh scripts/package.sh
 
 format-check:
 	@clang-format --dry-run --Werror src/*.c src/*.h
