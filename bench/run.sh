@@ -8,5 +8,10 @@ for b in results_bench.sh dryrun_bench.sh online_bench.sh; do
 	[ -f "$here/$b" ] || continue
 	echo "== $b"
 	sh "$here/$b" || status=1
+	# the dry run again with the shipped (statically linked) binary
+	if [ "$b" = dryrun_bench.sh ] && [ -x "${RELEASE_BIN:-}/qradar_soar" ]; then
+		echo "== $b (release build, $RELEASE_BIN)"
+		BIN=$RELEASE_BIN sh "$here/$b" || status=1
+	fi
 done
 exit $status

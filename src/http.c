@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct http {
 	CURL *curl;
@@ -39,6 +40,29 @@ static int own_opts(struct http *h, const struct http_opts *o)
 	return 0;
 }
 
+/*
+ * The system's CA bundle, found at run time. The release binaries link a
+ * static libcurl built with no CA path compiled in, because every
+ * distribution keeps its bundle somewhere else (docs-notes/packaging.md);
+ * on Debian the first path is also what Debian's own libcurl uses.
+ */
+static const char *system_ca_file(void)
+{
+	static const char *const paths[] = {
+		"/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Arch */
+		"/etc/pki/tls/certs/ca-bundle.crt", /* RHEL, Fedora, Amazon */
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL */
+		"/etc/ssl/ca-bundle.pem", /* SUSE */
+		"/etc/ssl/cert.pem", /* Alpine */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], R_OK) == 0)
+			return paths[i];
+	return NULL; /* libcurl's default: verification then fails */
+}
+
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen)
 {
@@ -58,6 +82,8 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 		snprintf(err, errlen, "out of memory");
 		return HTTP_NOMEM;
 	}
+	if (!h->o.ca_file)
+		h->o.ca_file = system_ca_file(); /* static: not one of the copies */
 	*out = h;
 	return HTTP_OK;
 }

@@ -41,7 +41,7 @@ def parse_conf(path):
 
 
 confs = {}
-for name in ("app.conf", "alert_actions.conf"):
+for name in ("app.conf", "alert_actions.conf", "savedsearches.conf"):
     path = os.path.join(TOP, "default", name)
     ok(os.path.exists(path), "default/%s exists" % name)
     if os.path.exists(path):
@@ -112,5 +112,75 @@ ex = confs.get("web.conf", {}).get("expose:qradar_soar_setup", {})
 ok(ex.get("pattern") == "qradar_soar/setup", "web.conf exposes qradar_soar/setup", ex.get("pattern"))
 ok(sorted(m.strip().upper() for m in ex.get("methods", "").split(",")) == ["GET", "POST"],
    "web.conf exposes GET and POST", ex.get("methods"))
+
+# IBM's two samples: disabled, the documented search, every param declared.
+ss = confs.get("savedsearches.conf", {})
+ALERT, ES = "failed_splunk_login_send_to_qradar_soar", "failed_splunk_login_ES_send_to_qradar_soar"
+ok(ALERT in ss and ES in ss, "savedsearches.conf has IBM's two samples")
+for name in (ALERT, ES):
+    st = ss.get(name, {})
+    ok(st.get("disabled") == "1", "%s ships disabled" % name)
+    ok(st.get("search", "").startswith("index=_internal sourcetype=splunkd ERROR UiAuth"),
+       "%s searches failed Splunk logins" % name)
+    ok(st.get("action.qradar_soar") == "1", "%s runs the qradar_soar action" % name)
+es = ss.get(ES, {})
+ok(es.get("action.correlationsearch.enabled") == "1" and bool(es.get("action.correlationsearch.label"))
+   and es.get("action.notable") == "1" and bool(es.get("action.notable.param.rule_title")),
+   "the ES sample is a correlation search that makes notables")
+ss_spec = set()
+with open(os.path.join(TOP, "README", "savedsearches.conf.spec"), encoding="utf-8") as fh:
+    for line in fh:
+        m = re.match(r"^action\.qradar_soar\.(param\.[^\s=]+)\s*=", line)
+        if m:
+            ss_spec.add(m.group(1))
+ss_patterns = [re.compile("^" + re.escape(k).replace(re.escape("<N>"), r"\d+")
+                          .replace(re.escape("<field>"), r".+") + "$") for k in ss_spec]
+used = sorted({k[len("action.qradar_soar."):] for st in ss.values() for k in st
+               if k.startswith("action.qradar_soar.param.")})
+ok(used, "the samples set action.qradar_soar.param.* keys")
+ok(not [k for k in used if not any(p.match(k) for p in ss_patterns)],
+   "every action.qradar_soar.param.* of savedsearches.conf is in README/savedsearches.conf.spec",
+   [k for k in used if not any(p.match(k) for p in ss_patterns)])
+ok(not [k for k in used if k not in aa],
+   "every action.qradar_soar.param.* of savedsearches.conf is declared in alert_actions.conf",
+   [k for k in used if k not in aa])
+ok(not [k for k in aa if k.startswith("param.") and k not in ss_spec],
+   "README/savedsearches.conf.spec covers every param of alert_actions.conf",
+   [k for k in aa if k.startswith("param.") and k not in ss_spec])
+
+# Each sample's mapping, resolved on a failed-login row the way splunkd
+# logs it, makes a case without a warning (dry run, the emulator's org).
+import gzip, json, subprocess, tempfile  # noqa: E402
+binary = os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar")
+row = {"_time": "1714557600.123", "host": "sh01", "user": "alice", "clientip": "10.1.2.3",
+       "reason": "user-initiated", "event_id": "F1E2D3@@notable@@abc", "rule_title": "t"}
+with tempfile.TemporaryDirectory() as tmp:
+    res = os.path.join(tmp, "results.csv.gz")
+    with gzip.open(res, "wt", newline="") as fh:
+        fh.write(",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    for name in (ALERT, ES):
+        conf = {k[len("param."):]: v for k, v in aa.items() if k.startswith("param.") and k != "param._cam"}
+        conf.update({k[len("action.qradar_soar.param."):]: v for k, v in ss.get(name, {}).items()
+                     if k.startswith("action.qradar_soar.param.")})
+        conf.update({"host": "soar.example.com", "org": "Test Organization", "user": "u@example.com"})
+        payload = {"app": "SA_QRadar_SOAR", "owner": "admin", "results_file": res, "search_name": name,
+                   "results_link": "https://sh01:8000/app/search/@go?sid=x", "server_host": "sh01",
+                   "sid": "scheduler__admin__search__RMD5_at_1714557600_1", "configuration": conf}
+        p = subprocess.run([binary, "--dry-run", "--fields", os.path.join(TOP, "tests", "emu", "data", "fields.json"),
+                            "--artifact-types", os.path.join(TOP, "tests", "emu", "data", "artifact_types.json")],
+                           input=json.dumps(payload).encode(), capture_output=True)
+        try:
+            out = json.loads(p.stdout.decode().splitlines()[0])
+        except (ValueError, IndexError):
+            out = {}
+        case = out.get("case", {})
+        arts = sorted((a.get("type"), a.get("value")) for a in case.get("artifacts", []))
+        want = [("IP Address", "10.1.2.3"), ("User Account", "alice")] + \
+            ([("System Name", "sh01")] if name == ALERT else [])
+        good = (p.returncode == 0 and not out.get("warnings") and case.get("name") == "Failed Splunk login for alice"
+                and arts == sorted(want))
+        ok(good, "%s maps a failed login to a case without warnings" % name,
+           (p.stderr.decode() + p.stdout.decode())[:400])
+
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
