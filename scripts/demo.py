@@ -66,13 +66,16 @@ def main():
                 if rc != 0:
                     return 1
             title("3. The cases as SOAR holds them")
+            with open(os.path.join(TOP, "tests", "emu", "data", "artifact_types.json")) as fh:
+                type_names = {t["id"]: t["name"] for t in json.load(fh)}
             for inc in emu.soar_ctl("GET", "/_emu/incidents"):
                 print("case %s (vers %s): %s" % (inc["id"], inc.get("vers"), inc["name"]))
                 print("   severity_code=%s discovered_date=%s notable=%s" % (
                     inc.get("severity_code"), inc.get("discovered_date"),
                     (inc.get("properties") or {}).get("splunk_notable_event_id")))
                 for a in inc.get("artifacts", []):
-                    print("   artifact: %s = %s" % (a.get("type"), a.get("value")))
+                    print("   artifact: %s = %s" % (type_names.get(a.get("type"), a.get("type")),
+                                                    a.get("value")))
             title("4. Notable comments written to Splunk ES")
             state = emu.splunkd_ctl("GET", "/_emu/state")
             for u in state.get("notable_updates", []):
