@@ -110,7 +110,8 @@ def fails_cleanly(emu, name, form, status, text_re):
 
 try:
     with al.harness.Emulators(splunkd_args=[
-            "--restmap", os.path.join(TOP, "default", "restmap.conf"), "--app-dir", app]) as emu:
+            "--restmap", os.path.join(TOP, "default", "restmap.conf"), "--app-dir", app],
+            proxy=True, proxy_args=["--user", "squid:Pr0xy-Secr3t"]) as emu:
         os.makedirs(os.path.join(home, "etc", "auth"), exist_ok=True)
         shutil.copy(emu.ca, os.path.join(home, "etc", "auth", "cacert.pem"))
         catalogue = json.load(open(os.path.join(DATA, "fields.json")))
@@ -278,6 +279,25 @@ try:
         r = call(emu, "GET")
         t.ok((payload(r).get("last_attempt") or {}).get("warnings") == payload(r)["last_setup"]["warnings"],
              "GET: the last setup's warnings", payload(r))
+
+        # ---- through a proxy ---------------------------------------------
+        emu.soar_ctl("POST", "/_emu/catalogue", {"fields_file": os.path.join(DATA, "fields.json")})
+        via = dict(proxy_host="127.0.0.1", proxy_port=str(emu.proxy["port"]), proxy_user="squid")
+        fails_cleanly(emu, "wrong proxy password", good_form(emu, proxy_password="Wr0ng-pass", **via),
+                      502, r"proxy.*(407|authentication)")
+        r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", **via))
+        st = state(emu)
+        stanza = st["conf"].get("alert_actions", {}).get("qradar_soar") or {}
+        t.ok(r[0] == 200 and payload(r).get("success") is True, "proxy: setup through the proxy", r)
+        pe = st["passwords"].get("SA_QRadar_SOAR_proxy:squid:") or {}
+        t.ok(pe.get("clear_password") == "Pr0xy-Secr3t" and pe.get("realm") == "SA_QRadar_SOAR_proxy",
+             "proxy: its password is in storage/passwords", list(st["passwords"]))
+        t.ok(stanza.get("param.proxy_user") == "squid" and
+             not any("Pr0xy-Secr3t" in str(v) for v in stanza.values()),
+             "proxy: the stanza names the proxy user, never its password")
+        tunnels = emu.proxy_ctl("GET", "/_emu/requests")
+        t.ok(any(x["status"] == 200 and x["user"] == "squid" for x in tunnels),
+             "proxy: SOAR was reached through the tunnel", tunnels)
 
         # ---- no secret anywhere ------------------------------------------
         st = state(emu)
