@@ -38,12 +38,12 @@ struct job {
 
 struct lane {
 	struct run *r;
-	struct soar *soar;       /* lane 0 borrows the run's handles */
+	struct soar *soar; /* lane 0 borrows the run's handles */
 	struct splunkd *sd;
 	pthread_t th;
 	int started;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;       /* work queued, room freed, or closing */
+	pthread_cond_t cv; /* work queued, room freed, or closing */
 	struct job *head, *tail;
 	size_t queued;
 	int closing;
@@ -57,20 +57,19 @@ struct run {
 	struct soar *soar;
 	struct cam_ctx cam;
 	char *secret;
-	char *proxy_password;    /* only when proxy_user is set */
+	char *proxy_password; /* only when proxy_user is set */
 	int have_cfg;
 	pthread_mutex_t rc_mu;
 	int rc;
 	struct lane lanes[LANES_MAX];
 	int nlanes;
-	unsigned rr;             /* round robin for rows without a key */
+	unsigned rr; /* round robin for rows without a key */
 };
 
 static void worse(struct run *r, int code)
 {
 	pthread_mutex_lock(&r->rc_mu);
-	if (r->rc != EXIT_INTERNAL &&
-	    (code == EXIT_INTERNAL || code > r->rc))
+	if (r->rc != EXIT_INTERNAL && (code == EXIT_INTERNAL || code > r->rc))
 		r->rc = code;
 	pthread_mutex_unlock(&r->rc_mu);
 }
@@ -89,8 +88,9 @@ static void cam(struct run *r, const struct job *j, const char *status,
 	const char *extra[] = { "case_id", case_id, NULL };
 
 	log_cam(strcmp(status, "success") == 0 ? LOG_INFO : LOG_ERROR, &r->cam,
-		j ? j->rid : NULL, j ? j->orig_sid : NULL, j ? j->orig_rid : NULL,
-		signature, status, case_id ? extra : NULL);
+		j ? j->rid : NULL, j ? j->orig_sid : NULL,
+		j ? j->orig_rid : NULL, signature, status,
+		case_id ? extra : NULL);
 }
 
 /* Copies string values of obj whose key starts with prefix into dst,
@@ -104,8 +104,7 @@ static int merge_params(json_t *dst, const json_t *obj, const char *prefix)
 	json_object_foreach((json_t *)obj, k, v) {
 		if (strncmp(k, prefix, n) != 0 || !k[n])
 			continue;
-		if (json_is_string(v) &&
-		    json_object_set(dst, k + n, v) != 0)
+		if (json_is_string(v) && json_object_set(dst, k + n, v) != 0)
 			return -1;
 	}
 	return 0;
@@ -136,16 +135,18 @@ static int load_templates(struct run *r, json_t **out, char *err, size_t n)
 	merged = json_object();
 	if (!merged)
 		goto nomem;
-	rc = splunkd_get(r->sd,
-			 "/servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar",
-			 &defs, err, n);
+	rc = splunkd_get(
+		r->sd,
+		"/servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar",
+		&defs, err, n);
 	if (rc)
 		goto fail;
 	rc = splunkd_get(r->sd, r->p.search_uri, &saved, err, n);
 	if (rc)
 		goto fail;
 	if (merge_params(merged, entry_content(defs), "param.") ||
-	    merge_params(merged, entry_content(saved), "action.qradar_soar.param."))
+	    merge_params(merged, entry_content(saved),
+			 "action.qradar_soar.param."))
 		goto nomem;
 	json_decref(defs);
 	json_decref(saved);
@@ -173,20 +174,23 @@ static void comment_notable(struct lane *l, const struct job *j, long long id,
 		return;
 	url = soar_case_url(l->soar, id);
 	if (updated)
-		snprintf(text, sizeof(text), "Updated case %lld in QRadar SOAR\n%s", id,
+		snprintf(text, sizeof(text),
+			 "Updated case %lld in QRadar SOAR\n%s", id,
 			 url ? url : "");
 	else
-		snprintf(text, sizeof(text), "QRadar SOAR Case ID: %lld\n%s", id,
-			 url ? url : "");
+		snprintf(text, sizeof(text), "QRadar SOAR Case ID: %lld\n%s",
+			 id, url ? url : "");
 	free(url);
 	{
-		const char *kv[] = { "ruleUIDs", j->event_id, "comment", text, NULL };
+		const char *kv[] = { "ruleUIDs", j->event_id, "comment", text,
+				     NULL };
 
-		rc = splunkd_post_form(l->sd, "/services/notable_update", kv, &ans,
-				       err, sizeof(err));
+		rc = splunkd_post_form(l->sd, "/services/notable_update", kv,
+				       &ans, err, sizeof(err));
 	}
 	if (rc == 0 && !json_is_true(json_object_get(ans, "success"))) {
-		const char *m = json_string_value(json_object_get(ans, "message"));
+		const char *m =
+			json_string_value(json_object_get(ans, "message"));
 
 		snprintf(err, sizeof(err), "notable_update refused: %s",
 			 m ? m : "success is not true");
@@ -194,8 +198,9 @@ static void comment_notable(struct lane *l, const struct job *j, long long id,
 	}
 	json_decref(ans);
 	if (rc) {
-		snprintf(sig, sizeof(sig), "Could not comment on notable %s: %s",
-			 j->event_id, err);
+		snprintf(sig, sizeof(sig),
+			 "Could not comment on notable %s: %s", j->event_id,
+			 err);
 		errorf("rid=%s: %s", j->rid, sig);
 		cam(r, j, "failure", sig, NULL);
 		worse(r, EXIT_NOTABLE);
@@ -233,11 +238,11 @@ static void escalate(struct lane *l, struct job *j)
 					 sizeof(err));
 	if (rc == 0 && found) {
 		id = json_integer_value(json_object_get(found, "id"));
-		rc = soar_update_case(l->soar, found, cr->changes, &cv, &npatched,
-				      err, sizeof(err));
+		rc = soar_update_case(l->soar, found, cr->changes, &cv,
+				      &npatched, err, sizeof(err));
 		if (rc == 0)
-			rc = soar_add_artifacts(l->soar, id, cr->artifacts, &nadded,
-						err, sizeof(err));
+			rc = soar_add_artifacts(l->soar, id, cr->artifacts,
+						&nadded, err, sizeof(err));
 		updated = 1;
 	} else if (rc == 0) {
 		/* the look-before-resend needs the same lookup as above */
@@ -250,31 +255,37 @@ static void escalate(struct lane *l, struct job *j)
 		char *body = json_dumps(cr->body, JSON_COMPACT);
 
 		if (rc == SOAR_UNKNOWN)
-			snprintf(sig, sizeof(sig),
-				 "QRadar SOAR case creation outcome unknown: %s", err);
+			snprintf(
+				sig, sizeof(sig),
+				"QRadar SOAR case creation outcome unknown: %s",
+				err);
 		else
-			snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
+			snprintf(sig, sizeof(sig),
+				 "QRadar SOAR case not %s: %s",
 				 updated ? "updated" : "created", err);
 		errorf("rid=%s: %s", j->rid, sig);
 		cam(r, j, "failure", sig, NULL);
 		/* nothing is lost: the body can be replayed from the log */
-		log_file_only(LOG_ERROR, "rid=%s %s: %s", j->rid,
-			      rc == SOAR_UNKNOWN ?
-				      "case body sent, outcome unknown (check SOAR before replaying)" :
-				      "unsent case body",
-			      body ? body : "(out of memory)");
+		log_file_only(
+			LOG_ERROR, "rid=%s %s: %s", j->rid,
+			rc == SOAR_UNKNOWN
+				? "case body sent, outcome unknown (check SOAR before replaying)"
+				: "unsent case body",
+			body ? body : "(out of memory)");
 		free(body);
 		/* SOAR's refusal of this row's data is the row's failure;
 		 * anything else means SOAR itself was not usable */
-		worse(r, rc == SOAR_NOMEM ? EXIT_INTERNAL :
-			 rc == SOAR_REFUSED ? EXIT_ROWS : EXIT_SOAR);
+		worse(r, rc == SOAR_NOMEM     ? EXIT_INTERNAL
+			 : rc == SOAR_REFUSED ? EXIT_ROWS
+					      : EXIT_SOAR);
 		return;
 	}
 	snprintf(idtext, sizeof(idtext), "%lld", id);
 	if (updated)
-		snprintf(sig, sizeof(sig),
-			 "Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
-			 id, npatched, nadded);
+		snprintf(
+			sig, sizeof(sig),
+			"Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
+			id, npatched, nadded);
 	else
 		snprintf(sig, sizeof(sig), "Created QRadar SOAR case %lld", id);
 	infof("rid=%s: %s", j->rid, sig);
@@ -509,8 +520,8 @@ static void fail_run(struct run *r, int code, const char *why)
 	cam(r, NULL, "failure", why, NULL);
 	worse(r, code);
 	if (r->sd)
-		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error", err,
-				sizeof(err));
+		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error",
+				err, sizeof(err));
 }
 
 int action_execute(void)
@@ -542,8 +553,9 @@ int action_execute(void)
 	r.cam.action_mode = payload_action_mode(&r.p);
 	if (!r.p.session_key || !*r.p.session_key || !r.p.server_uri ||
 	    !*r.p.server_uri) {
-		fail_run(&r, EXIT_PAYLOAD,
-			 "payload: session_key and server_uri are required with --execute");
+		fail_run(
+			&r, EXIT_PAYLOAD,
+			"payload: session_key and server_uri are required with --execute");
 		goto out;
 	}
 	if (splunkd_open(&r.sd, r.p.server_uri, r.p.session_key, err,
@@ -552,7 +564,8 @@ int action_execute(void)
 		goto out;
 	}
 	if (load_templates(&r, &templates, err, sizeof(err))) {
-		snprintf(why, sizeof(why), "cannot read the alert's parameters: %s", err);
+		snprintf(why, sizeof(why),
+			 "cannot read the alert's parameters: %s", err);
 		fail_run(&r, EXIT_SPLUNKD, why);
 		goto out;
 	}
@@ -563,8 +576,9 @@ int action_execute(void)
 	r.have_cfg = 1;
 	if (!r.cfg.host || !*r.cfg.host || !r.cfg.user || !*r.cfg.user ||
 	    !r.cfg.org || !*r.cfg.org) {
-		fail_run(&r, EXIT_PAYLOAD,
-			 "configuration: host, org and user must be set; run the app's setup page");
+		fail_run(
+			&r, EXIT_PAYLOAD,
+			"configuration: host, org and user must be set; run the app's setup page");
 		goto out;
 	}
 	if (splunkd_get_secret(r.sd, r.cfg.host, r.cfg.user, &r.secret, err,
@@ -588,7 +602,8 @@ int action_execute(void)
 	}
 	st = engine_open(&e, &r.p, &r.cfg, &r.cat, now_ms(), err, sizeof(err));
 	if (st) {
-		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS, err);
+		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
+			 err);
 		goto out;
 	}
 	while ((st = engine_next(e, &er, err, sizeof(err))) == ENGINE_ROW) {
@@ -607,15 +622,17 @@ int action_execute(void)
 	}
 	lanes_close(&r);
 	if (st != ENGINE_DONE)
-		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS, err);
+		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
+			 err);
 	else if (rows == 0)
 		infof("the results hold no rows; nothing to escalate");
 	if (r.rc != EXIT_OK && r.rc != EXIT_NOTABLE && st == ENGINE_DONE) {
-		snprintf(why, sizeof(why),
-			 "QRadar SOAR: some results of \"%s\" were not escalated; see qradar_soar_modalert.log",
-			 r.p.search_name ? r.p.search_name : "ad hoc search");
-		splunkd_message(r.sd, "SA_QRadar_SOAR_failure", why, "error", err,
-				sizeof(err));
+		snprintf(
+			why, sizeof(why),
+			"QRadar SOAR: some results of \"%s\" were not escalated; see qradar_soar_modalert.log",
+			r.p.search_name ? r.p.search_name : "ad hoc search");
+		splunkd_message(r.sd, "SA_QRadar_SOAR_failure", why, "error",
+				err, sizeof(err));
 	}
 out:
 	lanes_close(&r);

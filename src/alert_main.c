@@ -11,10 +11,9 @@
 
 #include <string.h>
 
-static const char usage[] =
-	"usage: qradar_soar --execute < payload.json\n"
-	"       qradar_soar --dry-run --fields FIELDS.json "
-	"[--artifact-types TYPES.json] < payload.json";
+static const char usage[] = "usage: qradar_soar --execute < payload.json\n"
+			    "       qradar_soar --dry-run --fields FIELDS.json "
+			    "[--artifact-types TYPES.json] < payload.json";
 
 int main(int argc, char **argv)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #define FORM_CAP (32u * 1024 * 1024)
-#define CHOICES_LISTED 40     /* in a help text */
-#define CHOICES_OFFERED 2000  /* in a datalist */
+#define CHOICES_LISTED 40    /* in a help text */
+#define CHOICES_OFFERED 2000 /* in a datalist */
 #define PARAM "action.qradar_soar.param."
 
 int alertform_escape(struct buf *b, const char *s)
@@ -17,15 +17,29 @@ int alertform_escape(struct buf *b, const char *s)
 
 	for (p = (const unsigned char *)(s ? s : ""); *p; p++) {
 		switch (*p) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&#39;");
+			break;
 		/* Splunk Web fills {{SPLUNKWEB_URL_PREFIX}}-style placeholders
 		 * in this file: server text must not form one. */
-		case '{': buf_puts(b, "&#123;"); break;
-		case '}': buf_puts(b, "&#125;"); break;
+		case '{':
+			buf_puts(b, "&#123;");
+			break;
+		case '}':
+			buf_puts(b, "&#125;");
+			break;
 		default:
 			buf_putc(b, (*p < 0x20 || *p == 0x7f) ? ' ' : (char)*p);
 		}
@@ -43,7 +57,9 @@ static void put_id(struct buf *b, const char *what, const char *key)
 		char c = *p;
 
 		buf_putc(b, ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9')) ? c : '_');
+			     (c >= '0' && c <= '9'))
+				    ? c
+				    : '_');
 	}
 }
 
@@ -67,7 +83,8 @@ static void put_choices_text(struct buf *b, const struct fielddef *f)
 		if (shown >= CHOICES_LISTED)
 			continue;
 		buf_puts(b, shown ? ", " : "");
-		alertform_escape(b, json_string_value(json_object_get(v, "label")));
+		alertform_escape(
+			b, json_string_value(json_object_get(v, "label")));
 		shown++;
 	}
 	if (total > shown)
@@ -85,13 +102,16 @@ static void put_datalist(struct buf *b, const struct fielddef *f)
 	put_id(b, "choices_", f->key);
 	buf_puts(b, "\">");
 	if (f->type == FT_BOOLEAN) {
-		buf_puts(b, "<option value=\"true\"></option><option value=\"false\"></option>");
+		buf_puts(
+			b,
+			"<option value=\"true\"></option><option value=\"false\"></option>");
 	} else {
 		json_array_foreach(f->values, i, v) {
 			if (!usable(v) || n++ >= CHOICES_OFFERED)
 				continue;
 			buf_puts(b, "<option value=\"");
-			alertform_escape(b, json_string_value(json_object_get(v, "label")));
+			alertform_escape(b, json_string_value(json_object_get(
+						    v, "label")));
 			buf_puts(b, "\"></option>");
 		}
 	}
@@ -103,14 +123,21 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 	if (required)
 		buf_puts(b, "Required. ");
 	if (strcmp(f->key, "name") == 0) {
-		buf_puts(b, "The case name. Tokens such as $result.rule_title$ are resolved per result.");
+		buf_puts(
+			b,
+			"The case name. Tokens such as $result.rule_title$ are resolved per result.");
 	} else if (strcmp(f->key, CONFWRITE_NOTABLE_KEY) == 0) {
-		buf_puts(b, "Lets later runs update the open case instead of creating a duplicate ($result.event_id$ for ES notables).");
+		buf_puts(
+			b,
+			"Lets later runs update the open case instead of creating a duplicate ($result.event_id$ for ES notables).");
 	} else {
 		switch (f->type) {
 		case FT_TEXTAREA:
-			buf_puts(b, f->rich_text ? "HTML; token values are HTML-escaped, your markup is kept." :
-						   "Text.");
+			buf_puts(
+				b,
+				f->rich_text
+					? "HTML; token values are HTML-escaped, your markup is kept."
+					: "Text.");
 			break;
 		case FT_BOOLEAN:
 			buf_puts(b, "true or false (yes/no, 1/0).");
@@ -119,10 +146,14 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 			buf_puts(b, "A whole number.");
 			break;
 		case FT_DATE:
-			buf_puts(b, "A date: epoch seconds ($result._time$), YYYY/MM/DD or ISO 8601.");
+			buf_puts(
+				b,
+				"A date: epoch seconds ($result._time$), YYYY/MM/DD or ISO 8601.");
 			break;
 		case FT_DATETIME:
-			buf_puts(b, "Epoch seconds ($result._time$), YYYY/MM/DD [HH:MM:SS [+HHMM]] or ISO 8601; UTC unless an offset is given.");
+			buf_puts(
+				b,
+				"Epoch seconds ($result._time$), YYYY/MM/DD [HH:MM:SS [+HHMM]] or ISO 8601; UTC unless an offset is given.");
 			break;
 		case FT_SELECT:
 			buf_puts(b, "One of: ");
@@ -138,7 +169,9 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 			buf_puts(b, "A SOAR user's email or a group name.");
 			break;
 		case FT_MULTISELECT_MEMBERS:
-			buf_puts(b, "Comma-separated SOAR user emails or group names.");
+			buf_puts(
+				b,
+				"Comma-separated SOAR user emails or group names.");
 			break;
 		default:
 			buf_puts(b, "Text.");
@@ -155,7 +188,9 @@ static void put_field(struct buf *b, const struct fielddef *f)
 	int list = f->type == FT_SELECT || f->type == FT_MULTISELECT ||
 		   f->type == FT_BOOLEAN;
 
-	buf_puts(b, "<div class=\"control-group\">\n  <label class=\"control-label\" for=\"");
+	buf_puts(
+		b,
+		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"");
 	put_id(b, "mapping_", f->key);
 	buf_puts(b, "\">");
 	alertform_escape(b, f->text ? f->text : f->key);
@@ -198,8 +233,11 @@ int alertform_artifact_type_ok(const json_t *t)
 static void put_row(struct buf *b, int n, const char *part, const char *label,
 		    const char *help)
 {
-	buf_printf(b, "<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%d%s\">Artifact %d%s</label>\n  <div class=\"controls\">\n    <input type=\"text\" name=\"" PARAM "artifact%d%s\" id=\"qradar_soar_artifact%d%s\"/>\n    <span class=\"help-block\">%s</span>\n  </div>\n</div>\n",
-		   n, part, n, label, n, part, n, part, help);
+	buf_printf(
+		b,
+		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%d%s\">Artifact %d%s</label>\n  <div class=\"controls\">\n    <input type=\"text\" name=\"" PARAM
+		"artifact%d%s\" id=\"qradar_soar_artifact%d%s\"/>\n    <span class=\"help-block\">%s</span>\n  </div>\n</div>\n",
+		n, part, n, label, n, part, n, part, help);
 }
 
 static void put_artifact(struct buf *b, const struct catalog *cat, int n)
@@ -209,10 +247,14 @@ static void put_artifact(struct buf *b, const struct catalog *cat, int n)
 
 	put_row(b, n, "", "",
 		"type|value|description, e.g. IP Address|$result.src$|Source (the form ES 8 shows); when set it is used instead of the three fields below.");
-	buf_printf(b, "<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%dtype\">Artifact %d type</label>\n  <div class=\"controls\">\n    <select name=\"" PARAM "artifact%dtype\" id=\"qradar_soar_artifact%dtype\">\n      <option value=\"\">(none)</option>\n",
-		   n, n, n, n);
+	buf_printf(
+		b,
+		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%dtype\">Artifact %d type</label>\n  <div class=\"controls\">\n    <select name=\"" PARAM
+		"artifact%dtype\" id=\"qradar_soar_artifact%dtype\">\n      <option value=\"\">(none)</option>\n",
+		n, n, n, n);
 	json_array_foreach(ents, i, t) {
-		const char *name = json_string_value(json_object_get(t, "name"));
+		const char *name =
+			json_string_value(json_object_get(t, "name"));
 
 		if (!alertform_artifact_type_ok(t))
 			continue;
@@ -252,13 +294,17 @@ char *alertform_html(const struct catalog *cat, const char *org,
 	int r, n;
 	char *out;
 
-	buf_puts(&b, "<form class=\"form-horizontal form-complex\">\n<p>Case fields of the SOAR org ");
+	buf_puts(
+		&b,
+		"<form class=\"form-horizontal form-complex\">\n<p>Case fields of the SOAR org ");
 	if (org && *org) {
 		buf_puts(&b, "&quot;");
 		alertform_escape(&b, org);
 		buf_puts(&b, "&quot;");
 	}
-	buf_puts(&b, ", as found by the app's setup page (run it again after fields change in SOAR). Values may use tokens such as $result.src$; empty fields are left out of the case.</p>\n");
+	buf_puts(
+		&b,
+		", as found by the app's setup page (run it again after fields change in SOAR). Values may use tokens such as $result.src$; empty fields are left out of the case.</p>\n");
 	for (r = 0; r <= 5; r++)
 		for (i = 0; i < cat->ndefs; i++)
 			if (confwrite_mappable(&cat->defs[i]) &&
@@ -266,10 +312,14 @@ char *alertform_html(const struct catalog *cat, const char *org,
 				put_field(&b, &cat->defs[i]);
 	for (n = 1; n <= num_artifacts; n++)
 		put_artifact(&b, cat, n);
-	buf_puts(&b, "<p><a href=\"{{SPLUNKWEB_URL_PREFIX}}/help?location=learnmore.alert.action.tokens\" target=\"_blank\">Learn more about tokens</a></p>\n</form>\n");
+	buf_puts(
+		&b,
+		"<p><a href=\"{{SPLUNKWEB_URL_PREFIX}}/help?location=learnmore.alert.action.tokens\" target=\"_blank\">Learn more about tokens</a></p>\n</form>\n");
 	out = buf_take(&b);
 	if (!out)
-		snprintf(err, errlen, "the alert action form is larger than %u bytes or memory ran out",
-			 (unsigned)FORM_CAP);
+		snprintf(
+			err, errlen,
+			"the alert action form is larger than %u bytes or memory ran out",
+			(unsigned)FORM_CAP);
 	return out;
 }

@@ -14,19 +14,23 @@ struct buf {
 	char *data;
 	size_t len;
 	size_t alloc;
-	size_t cap;   /* hard limit on len */
-	int failed;   /* sticky: BUF_TOOBIG or BUF_NOMEM */
+	size_t cap; /* hard limit on len */
+	int failed; /* sticky: BUF_TOOBIG or BUF_NOMEM */
 };
 
 enum buf_err { BUF_OK = 0, BUF_TOOBIG = 1, BUF_NOMEM = 2 };
 
 /* Caps, by use. */
-#define BUF_CAP_FIELD   (64u * 1024 * 1024)  /* one CSV cell (Splunk allows >= 10 MB) */
+#define BUF_CAP_FIELD \
+	(64u * 1024 * 1024) /* one CSV cell (Splunk allows >= 10 MB) */
 #define BUF_CAP_TEMPLATE (64u * 1024 * 1024) /* one token-expanded string */
-#define BUF_CAP_HTTP    (256u * 1024 * 1024) /* one HTTP response body */
-#define BUF_CAP_STDIN   (256u * 1024 * 1024) /* the payload on stdin */
+#define BUF_CAP_HTTP (256u * 1024 * 1024)    /* one HTTP response body */
+#define BUF_CAP_STDIN (256u * 1024 * 1024)   /* the payload on stdin */
 
-#define BUF_INIT(c) { NULL, 0, 0, (c), 0 }
+#define BUF_INIT(c)                \
+	{                          \
+		NULL, 0, 0, (c), 0 \
+	}
 
 void buf_init(struct buf *b, size_t cap);
 int buf_append(struct buf *b, const void *p, size_t n);

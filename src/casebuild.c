@@ -136,7 +136,8 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 		return json_string(s);
 	case FT_TEXTAREA:
 		if (is_html(f))
-			return json_pack("{s:s,s:s}", "format", "html", "content", s);
+			return json_pack("{s:s,s:s}", "format", "html",
+					 "content", s);
 		return json_string(s);
 	case FT_BOOLEAN:
 		n = convert_bool(t);
@@ -160,13 +161,17 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 		if (v)
 			return v;
 		if (f->required)
-			fail_row(c, "%s: \"%s\" is not a valid choice; valid: %s",
+			fail_row(c,
+				 "%s: \"%s\" is not a valid choice; valid: %s",
 				 f->key, t,
-				 fielddef_choices_text(f, choices, sizeof(choices)));
+				 fielddef_choices_text(f, choices,
+						       sizeof(choices)));
 		else
-			warn(c, "%s: \"%s\" is not a valid choice; left out; valid: %s",
+			warn(c,
+			     "%s: \"%s\" is not a valid choice; left out; valid: %s",
 			     f->key, t,
-			     fielddef_choices_text(f, choices, sizeof(choices)));
+			     fielddef_choices_text(f, choices,
+						   sizeof(choices)));
 		return NULL;
 	case FT_MULTISELECT:
 	case FT_MULTISELECT_MEMBERS: {
@@ -184,7 +189,8 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 		if (f->required)
 			fail_row(c, "%s: no valid choice in \"%s\"", f->key, t);
 		else if (l.bad)
-			warn(c, "%s: no valid choice in \"%s\"; left out", f->key, t);
+			warn(c, "%s: no valid choice in \"%s\"; left out",
+			     f->key, t);
 		return NULL;
 	}
 	case FT_OTHER:
@@ -248,7 +254,8 @@ static void map_fields(struct ctx *c)
 				}
 				free(s);
 			}
-			warn(c, "%s: no such field in the SOAR org; skipped", m->key);
+			warn(c, "%s: no such field in the SOAR org; skipped",
+			     m->key);
 			continue;
 		}
 		if (f->read_only) {
@@ -256,7 +263,8 @@ static void map_fields(struct ctx *c)
 			continue;
 		}
 		if (f->type == FT_OTHER) {
-			warn(c, "%s: fields of type %s cannot be mapped; skipped",
+			warn(c,
+			     "%s: fields of type %s cannot be mapped; skipped",
 			     m->key, f->input_type ? f->input_type : "(none)");
 			continue;
 		}
@@ -272,7 +280,8 @@ static void map_fields(struct ctx *c)
 		if (is_blank(s)) {
 			if (f->required && strcmp(f->key, "name") != 0 &&
 			    strcmp(f->key, "discovered_date") != 0)
-				fail_row(c, "%s: required field is empty", f->key);
+				fail_row(c, "%s: required field is empty",
+					 f->key);
 			free(s);
 			continue;
 		}
@@ -282,7 +291,8 @@ static void map_fields(struct ctx *c)
 			continue;
 		if (json_object_set_new(c->out->changes, f->key,
 					json_pack("{s:s,s:O}", "input_type",
-						  f->input_type, "value", v)) != 0 ||
+						  f->input_type, "value", v)) !=
+			    0 ||
 		    place(c->out->body, f, v) != 0)
 			c->oom = 1;
 	}
@@ -295,16 +305,19 @@ static void check_required(struct ctx *c)
 
 	for (i = 0; i < c->cat->ndefs; i++) {
 		const struct fielddef *f = &c->cat->defs[i];
-		json_t *where = f->prefix ? json_object_get(c->out->body, f->prefix)
-					  : c->out->body;
+		json_t *where =
+			f->prefix ? json_object_get(c->out->body, f->prefix)
+				  : c->out->body;
 
 		if (!f->required || f->server_default || f->read_only ||
 		    strcmp(f->key, "name") == 0 ||
 		    strcmp(f->key, "discovered_date") == 0)
 			continue;
 		if (!json_object_get(where, f->name))
-			fail_row(c, "%s: required field has no value (map it with mapping_%s)",
-				 f->key, f->key);
+			fail_row(
+				c,
+				"%s: required field has no value (map it with mapping_%s)",
+				f->key, f->key);
 	}
 }
 
@@ -315,25 +328,29 @@ static void defaults(struct ctx *c)
 	const struct field *ev;
 
 	if (!json_object_get(body, "name")) {
-		const char *n = (p && p->search_name && *p->search_name) ?
-					p->search_name : "Splunk alert";
+		const char *n = (p && p->search_name && *p->search_name)
+					? p->search_name
+					: "Splunk alert";
 		char *fixed = convert_utf8_dup(n, strlen(n));
 
-		if (!fixed || json_object_set_new(body, "name", json_string(fixed)))
+		if (!fixed ||
+		    json_object_set_new(body, "name", json_string(fixed)))
 			c->oom = 1;
 		free(fixed);
 	}
 	if (!json_object_get(body, "discovered_date")) {
 		long long t = p ? payload_trigger_time(p) : -1;
 
-		if (json_object_set_new(body, "discovered_date",
-					json_integer(t >= 0 ? t * 1000 : c->out->now_ms)))
+		if (json_object_set_new(
+			    body, "discovered_date",
+			    json_integer(t >= 0 ? t * 1000 : c->out->now_ms)))
 			c->oom = 1;
 	}
 	if (!c->out->dedup_key && c->tc->row) {
 		ev = row_field(c->tc->row, "event_id");
 		if (ev && ev->nvals > 0 && !is_blank(ev->vals[0])) {
-			c->out->dedup_key = convert_utf8_dup(ev->vals[0], ev->lens[0]);
+			c->out->dedup_key =
+				convert_utf8_dup(ev->vals[0], ev->lens[0]);
 			if (!c->out->dedup_key)
 				c->oom = 1;
 		}
@@ -346,7 +363,8 @@ static void defaults(struct ctx *c)
 			if (json_object_set_new(body, "properties", props))
 				c->oom = 1;
 		}
-		if (props && !json_object_get(props, "splunk_notable_event_id") &&
+		if (props &&
+		    !json_object_get(props, "splunk_notable_event_id") &&
 		    json_object_set_new(props, "splunk_notable_event_id",
 					json_string(c->out->dedup_key)))
 			c->oom = 1;
@@ -374,8 +392,10 @@ static int add_artifact(void *arg, const char *s, size_t n)
 	if (!*t)
 		goto out;
 	json_array_foreach(arr, i, e) {
-		if (strcmp(json_string_value(json_object_get(e, "type")), a->type) == 0 &&
-		    strcmp(json_string_value(json_object_get(e, "value")), t) == 0)
+		if (strcmp(json_string_value(json_object_get(e, "type")),
+			   a->type) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "value")), t) ==
+			    0)
 			goto out;
 	}
 	if (json_array_size(arr) >= (size_t)a->c->cfg->num_artifacts) {
@@ -383,8 +403,9 @@ static int add_artifact(void *arg, const char *s, size_t n)
 		goto out;
 	}
 	e = json_pack("{s:s,s:s}", "type", a->type, "value", t);
-	if (!e || (*a->desc && json_object_set_new(e, "description",
-						      json_string(a->desc))) ||
+	if (!e ||
+	    (*a->desc &&
+	     json_object_set_new(e, "description", json_string(a->desc))) ||
 	    json_array_append_new(arr, e))
 		rc = -1;
 out:
@@ -414,7 +435,8 @@ static void map_artifacts(struct ctx *c)
 			const json_t *e = catalog_artifact_type(c->cat, tt);
 
 			if (!e) {
-				warn(c, "artifact%d: unknown artifact type \"%s\"; skipped",
+				warn(c,
+				     "artifact%d: unknown artifact type \"%s\"; skipped",
 				     t->n, tt);
 				free(type);
 				continue;
@@ -437,7 +459,8 @@ static void map_artifacts(struct ctx *c)
 		free(desc);
 	}
 	if (dropped)
-		warn(c, "artifacts: %zu more artifacts over num_artifacts = %d were not added",
+		warn(c,
+		     "artifacts: %zu more artifacts over num_artifacts = %d were not added",
 		     dropped, c->cfg->num_artifacts);
 }
 

@@ -33,17 +33,20 @@
  * Every warning and the error name the field by its mapping key.
  */
 struct case_row {
-	json_t *body;      /* the POST body with "artifacts"; NULL on error */
+	json_t *body;	   /* the POST body with "artifacts"; NULL on error */
 	json_t *changes;   /* object: key → {"input_type": s, "value": v} for
 			    * every user-mapped field with a value (for PATCH) */
 	json_t *artifacts; /* array of {"type","value","description"} */
 	json_t *warnings;  /* array of strings; never NULL after a build */
-	char *error;       /* set when the row cannot become a case */
+	char *error;	   /* set when the row cannot become a case */
 	char *dedup_key;   /* notable key, or NULL */
 	long long now_ms;  /* "now" used for defaults */
 };
 
-#define CASE_ROW_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+#define CASE_ROW_INIT                                 \
+	{                                             \
+		NULL, NULL, NULL, NULL, NULL, NULL, 0 \
+	}
 
 /* Builds out (which must be CASE_ROW_INIT). now_ms is "now" for defaults.
  * Returns 0 (check out->error for a row failure) or -1 on out of memory. */

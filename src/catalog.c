@@ -62,7 +62,8 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 	c->defs = NULL;
 	c->ndefs = 0;
 	if (!json_is_array(fields)) {
-		snprintf(err, errlen, "fields: not a JSON array of field definitions");
+		snprintf(err, errlen,
+			 "fields: not a JSON array of field definitions");
 		goto out;
 	}
 	/* A bare array (how tests/emu/data stores the catalogue) is taken as
@@ -95,7 +96,8 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 		int k;
 
 		if (!json_is_object(d) || !name) {
-			snprintf(err, errlen, "fields: element %zu has no name", i);
+			snprintf(err, errlen, "fields: element %zu has no name",
+				 i);
 			goto out;
 		}
 		f->name = name;
@@ -109,15 +111,17 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 			       !is_override(name);
 		f->deprecated = json_is_true(json_object_get(d, "deprecated"));
 		f->rich_text = json_is_true(json_object_get(d, "rich_text"));
-		f->server_default =
-			json_is_true(json_object_get(d, "default_chosen_by_server"));
+		f->server_default = json_is_true(
+			json_object_get(d, "default_chosen_by_server"));
 		f->values = json_object_get(d, "values");
 		if (!json_is_array(f->values))
 			f->values = NULL;
-		k = f->prefix ? snprintf(key, sizeof(key), "%s.%s", f->prefix, name)
+		k = f->prefix ? snprintf(key, sizeof(key), "%s.%s", f->prefix,
+					 name)
 			      : snprintf(key, sizeof(key), "%s", name);
 		if (k < 0 || (size_t)k >= sizeof(key)) {
-			snprintf(err, errlen, "fields: element %zu has a name too long", i);
+			snprintf(err, errlen,
+				 "fields: element %zu has a name too long", i);
 			goto out;
 		}
 		/* The key is kept inside the document so the catalog owns it. */
@@ -240,7 +244,8 @@ const json_t *catalog_artifact_type(const struct catalog *c, const char *name)
 
 	for (pass = 0; pass < 3; pass++) {
 		json_array_foreach(ents, i, e) {
-			const char *n = json_string_value(json_object_get(e, "name"));
+			const char *n =
+				json_string_value(json_object_get(e, "name"));
 			const char *p = json_string_value(
 				json_object_get(e, "programmatic_name"));
 

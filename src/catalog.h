@@ -14,24 +14,32 @@
  * out is borrowed and lives until catalog_free().
  */
 enum field_type {
-	FT_TEXT, FT_TEXTAREA, FT_BOOLEAN, FT_NUMBER, FT_SELECT, FT_MULTISELECT,
-	FT_DATE, FT_DATETIME, FT_SELECT_OWNER, FT_MULTISELECT_MEMBERS,
+	FT_TEXT,
+	FT_TEXTAREA,
+	FT_BOOLEAN,
+	FT_NUMBER,
+	FT_SELECT,
+	FT_MULTISELECT,
+	FT_DATE,
+	FT_DATETIME,
+	FT_SELECT_OWNER,
+	FT_MULTISELECT_MEMBERS,
 	FT_OTHER /* internal types we cannot map */
 };
 
 struct fielddef {
-	const char *key;        /* mapping key, owned by the catalog */
-	const char *name;       /* API name */
-	const char *prefix;     /* NULL for top-level fields */
-	const char *text;       /* UI label */
+	const char *key;	/* mapping key, owned by the catalog */
+	const char *name;	/* API name */
+	const char *prefix;	/* NULL for top-level fields */
+	const char *text;	/* UI label */
 	const char *input_type; /* as the server spells it */
 	enum field_type type;
-	int required;           /* required == "always" */
-	int read_only;          /* read_only and not a known override */
+	int required;  /* required == "always" */
+	int read_only; /* read_only and not a known override */
 	int deprecated;
 	int rich_text;
-	int server_default;     /* default_chosen_by_server */
-	json_t *values;         /* borrowed array of FieldDefValueDTO, or NULL */
+	int server_default; /* default_chosen_by_server */
+	json_t *values;	    /* borrowed array of FieldDefValueDTO, or NULL */
 };
 
 struct catalog {
@@ -41,7 +49,10 @@ struct catalog {
 	size_t ndefs;
 };
 
-#define CATALOG_INIT { NULL, NULL, NULL, 0 }
+#define CATALOG_INIT                \
+	{                           \
+		NULL, NULL, NULL, 0 \
+	}
 
 /* Takes ownership of fields (array) and types (object with "entities", or
  * NULL) even on error. err names what was malformed. */

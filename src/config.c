@@ -50,7 +50,8 @@ int config_bool(const char *s)
 	if (n >= sizeof t)
 		return -1;
 	for (i = 0; i < n; i++)
-		t[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a' : s[i]);
+		t[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a'
+							   : s[i]);
 	t[n] = '\0';
 	if (!strcmp(t, "1") || !strcmp(t, "true") || !strcmp(t, "yes") ||
 	    !strcmp(t, "on"))
@@ -98,9 +99,10 @@ static int int_of(json_t *conf, const char *key, int def, int lo, int hi,
 	while (*end == ' ' || *end == '\t')
 		end++;
 	if (errno || end == s || *end || v < lo || v > hi) {
-		snprintf(err, errlen,
-			 "configuration: %s must be an integer from %d to %d, not \"%.40s\"",
-			 key, lo, hi, s);
+		snprintf(
+			err, errlen,
+			"configuration: %s must be an integer from %d to %d, not \"%.40s\"",
+			key, lo, hi, s);
 		return -1;
 	}
 	*out = (int)v;
@@ -114,9 +116,10 @@ static int bool_of(json_t *conf, const char *key, int *out, char *err,
 	int v = config_bool(s);
 
 	if (v < 0) {
-		snprintf(err, errlen,
-			 "configuration: %s must be a boolean (true/false, 1/0, yes/no), not \"%.40s\"",
-			 key, s);
+		snprintf(
+			err, errlen,
+			"configuration: %s must be a boolean (true/false, 1/0, yes/no), not \"%.40s\"",
+			key, s);
 		return -1;
 	}
 	*out = v;

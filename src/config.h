@@ -17,25 +17,25 @@
  * Templates are kept raw here; tokens are resolved per row later.
  */
 struct mapping {
-	const char *key;   /* "name", "properties.x"; borrowed from conf */
-	const char *tmpl;  /* borrowed from conf */
+	const char *key;  /* "name", "properties.x"; borrowed from conf */
+	const char *tmpl; /* borrowed from conf */
 };
 
 struct artifact_tmpl {
-	int n;             /* the N of artifactN */
-	char *type;        /* owned, trimmed */
-	char *value;       /* owned, trimmed */
-	char *desc;        /* owned, trimmed; "" when absent */
+	int n;	     /* the N of artifactN */
+	char *type;  /* owned, trimmed */
+	char *value; /* owned, trimmed */
+	char *desc;  /* owned, trimmed; "" when absent */
 };
 
 struct action_config {
-	json_t *conf;      /* a reference this struct owns */
+	json_t *conf; /* a reference this struct owns */
 	const char *host, *org, *user, *verify;
 	const char *proxy_host, *proxy_user;
 	int port, proxy_port;
 	int api_keys, duplicates;
 	int num_artifacts; /* 1..99 */
-	int num_events;    /* rows per run, >= 1 */
+	int num_events;	   /* rows per run, >= 1 */
 	struct mapping *maps;
 	size_t nmaps;
 	struct artifact_tmpl *arts;

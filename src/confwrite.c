@@ -116,7 +116,8 @@ int confwrite_keys(const struct catalog *cat, const struct setup_form *f,
 		   const json_t *existing, json_t *warnings, json_t **out,
 		   int *nnew, int *nkept, char *err, size_t errlen)
 {
-	static const char *const parts[] = { "", "type", "value", "description" };
+	static const char *const parts[] = { "", "type", "value",
+					     "description" };
 	json_t *o = json_object();
 	const char *k;
 	json_t *v;
@@ -136,12 +137,14 @@ int confwrite_keys(const struct catalog *cat, const struct setup_form *f,
 			/* The label comes from the server and the warning
 			 * ends up in a dialog: cut and one line. */
 			confwrite_quote(d->text ? d->text : "?", 60, label,
-				   sizeof(label));
-			snprintf(msg, sizeof(msg),
-				 "SOAR field \"%s\" has an API name that cannot be a .conf key (letters, digits, '_', '.' and '-' only); it was left out",
-				 label);
+					sizeof(label));
+			snprintf(
+				msg, sizeof(msg),
+				"SOAR field \"%s\" has an API name that cannot be a .conf key (letters, digits, '_', '.' and '-' only); it was left out",
+				label);
 			if (warnings &&
-			    json_array_append_new(warnings, json_string(msg)) != 0)
+			    json_array_append_new(warnings, json_string(msg)) !=
+				    0)
 				goto nomem;
 			continue;
 		}
@@ -167,9 +170,10 @@ int confwrite_keys(const struct catalog *cat, const struct setup_form *f,
 	 * nothing reaches a .conf line without this check. */
 	json_object_foreach(o, k, v) {
 		if (!confwrite_value_safe(json_string_value(v))) {
-			snprintf(err, errlen,
-				 "%s: the value contains a line break or another control character",
-				 k);
+			snprintf(
+				err, errlen,
+				"%s: the value contains a line break or another control character",
+				k);
 			json_decref(o);
 			return -1;
 		}

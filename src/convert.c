@@ -72,7 +72,8 @@ int convert_int(const char *s, long long *out)
 	}
 	if (p == e)
 		return -1;
-	lim = neg ? (unsigned long long)LLONG_MAX + 1ULL : (unsigned long long)LLONG_MAX;
+	lim = neg ? (unsigned long long)LLONG_MAX + 1ULL
+		  : (unsigned long long)LLONG_MAX;
 	for (; p < e; p++) {
 		unsigned d;
 		if (*p < '0' || *p > '9')
@@ -83,8 +84,9 @@ int convert_int(const char *s, long long *out)
 		v = v * 10 + d;
 	}
 	if (neg)
-		*out = v == (unsigned long long)LLONG_MAX + 1ULL ? LLONG_MIN
-								  : -(long long)v;
+		*out = v == (unsigned long long)LLONG_MAX + 1ULL
+			       ? LLONG_MIN
+			       : -(long long)v;
 	else
 		*out = (long long)v;
 	return 0;
@@ -257,7 +259,9 @@ int convert_date_ms(const char *s, long long *out_ms)
 			return -1;
 	}
 	*out_ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL +
-		   hh * 3600LL + mi * 60LL + ss - off) * 1000LL + ms;
+		   hh * 3600LL + mi * 60LL + ss - off) *
+			  1000LL +
+		  ms;
 	return 0;
 }
 
@@ -281,8 +285,8 @@ static const char *find_quote(const char *p)
 	return NULL;
 }
 
-int convert_split_list(const char *s,
-		       int (*emit)(void *arg, const char *item), void *arg)
+int convert_split_list(const char *s, int (*emit)(void *arg, const char *item),
+		       void *arg)
 {
 	const char *p = s;
 	char *item = NULL;
@@ -322,7 +326,7 @@ int convert_split_list(const char *s,
 		e = p;
 		if (*p)
 			p++;
-got:
+	got:
 		while (b < e && is_space(*b))
 			b++;
 		while (e > b && is_space(e[-1]))
@@ -376,8 +380,8 @@ int convert_utf8_repair(struct buf *out, const char *s, size_t n)
 				cp = (cp << 6) | (u[i + k] & 0x3F);
 			}
 			if (k == len &&
-			    !(len == 3 && (cp < 0x800 ||
-					   (cp >= 0xD800 && cp <= 0xDFFF))) &&
+			    !(len == 3 &&
+			      (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
 			    !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
 				i += len;
 				continue;

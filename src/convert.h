@@ -42,8 +42,8 @@ int convert_date_ms(const char *s, long long *out_ms);
  * skipped. Calls emit for each item (NUL-terminated);
  * returns the number of items, or -1 when emit fails / out of memory.
  */
-int convert_split_list(const char *s,
-		       int (*emit)(void *arg, const char *item), void *arg);
+int convert_split_list(const char *s, int (*emit)(void *arg, const char *item),
+		       void *arg);
 
 /* Appends s (n bytes) to out with every invalid UTF-8 sequence and every
  * NUL replaced by U+FFFD, so jansson always accepts the result. Returns 0

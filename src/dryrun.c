@@ -25,7 +25,8 @@ static int print_row(const struct engine_row *r)
 	int rc;
 
 	if (r->cr.error)
-		line = json_pack("{s:s,s:s}", "rid", r->rid, "error", r->cr.error);
+		line = json_pack("{s:s,s:s}", "rid", r->rid, "error",
+				 r->cr.error);
 	else
 		line = json_pack("{s:s,s:O,s:O}", "rid", r->rid, "case",
 				 r->cr.body, "warnings", r->cr.warnings);
@@ -55,7 +56,8 @@ int dryrun_main(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--fields") == 0 && i + 1 < argc)
 			fields = argv[++i];
-		else if (strcmp(argv[i], "--artifact-types") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--artifact-types") == 0 &&
+			 i + 1 < argc)
 			types = argv[++i];
 		else {
 			errorf("dry run: unexpected argument \"%s\"; usage: qradar_soar --dry-run --fields FIELDS.json [--artifact-types TYPES.json] < payload.json",

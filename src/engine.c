@@ -10,10 +10,10 @@ struct engine {
 	const struct payload *p;
 	const struct action_config *cfg;
 	const struct catalog *cat;
-	struct results *res;     /* NULL: zero rows */
+	struct results *res; /* NULL: zero rows */
 	long long now_ms;
 	size_t yielded;
-	char rid_base[32];       /* per-result alerting: the result id */
+	char rid_base[32]; /* per-result alerting: the result id */
 };
 
 /* Per-result alerting names the file per_result_alert/tmp_<N>.csv.gz. */
@@ -52,7 +52,8 @@ int engine_open(struct engine **out, const struct payload *p,
 	if (p->result_id && *p->result_id)
 		snprintf(e->rid_base, sizeof(e->rid_base), "%s", p->result_id);
 	else
-		rid_from_path(p->results_file, e->rid_base, sizeof(e->rid_base));
+		rid_from_path(p->results_file, e->rid_base,
+			      sizeof(e->rid_base));
 	/* No results file and no first result: Splunk had nothing to send.
 	 * A named file that cannot be read is an error even when the payload
 	 * carries a first result: escalating only that row would silently
@@ -69,11 +70,13 @@ int engine_open(struct engine **out, const struct payload *p,
 
 		if (rc != RESULTS_OK) {
 			free(e);
-			return rc == RESULTS_NOMEM ? ENGINE_NOMEM : ENGINE_RESULTS;
+			return rc == RESULTS_NOMEM ? ENGINE_NOMEM
+						   : ENGINE_RESULTS;
 		}
 	} else if (p->result) {
-		snprintf(err, errlen,
-			 "payload: results_file is missing although the payload carries a result");
+		snprintf(
+			err, errlen,
+			"payload: results_file is missing although the payload carries a result");
 		free(e);
 		return ENGINE_RESULTS;
 	}
@@ -108,9 +111,10 @@ int engine_next(struct engine *e, struct engine_row *out, char *err,
 	if (e->yielded > (size_t)e->cfg->num_events) {
 		char msg[256];
 
-		snprintf(msg, sizeof(msg),
-			 "row %zu exceeds num_events = %d; not escalated (raise num_events to escalate more rows per run)",
-			 row->index, e->cfg->num_events);
+		snprintf(
+			msg, sizeof(msg),
+			"row %zu exceeds num_events = %d; not escalated (raise num_events to escalate more rows per run)",
+			row->index, e->cfg->num_events);
 		out->cr.warnings = json_array();
 		out->cr.error = strdup(msg);
 		if (!out->cr.warnings || !out->cr.error) {
@@ -123,7 +127,8 @@ int engine_next(struct engine *e, struct engine_row *out, char *err,
 	tc.row = row;
 	if (casebuild_row(&out->cr, e->cfg, e->cat, &tc, e->now_ms) != 0) {
 		case_row_free(&out->cr);
-		snprintf(err, errlen, "out of memory building row %zu", row->index);
+		snprintf(err, errlen, "out of memory building row %zu",
+			 row->index);
 		return ENGINE_NOMEM;
 	}
 	return ENGINE_ROW;

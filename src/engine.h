@@ -21,12 +21,16 @@ struct engine;
 
 struct engine_row {
 	char rid[64];
-	const struct row *row;   /* borrowed until the next engine_next */
-	struct case_row cr;      /* owned by the caller: case_row_free() */
+	const struct row *row; /* borrowed until the next engine_next */
+	struct case_row cr;    /* owned by the caller: case_row_free() */
 };
 
-enum engine_status { ENGINE_ROW = 0, ENGINE_DONE = 1, ENGINE_RESULTS = -1,
-		     ENGINE_NOMEM = -2 };
+enum engine_status {
+	ENGINE_ROW = 0,
+	ENGINE_DONE = 1,
+	ENGINE_RESULTS = -1,
+	ENGINE_NOMEM = -2
+};
 
 /* cfg and cat are borrowed and must outlive the engine. */
 int engine_open(struct engine **out, const struct payload *p,

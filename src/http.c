@@ -9,7 +9,7 @@
 
 struct http {
 	CURL *curl;
-	struct http_opts o;   /* its strings point into the copies below */
+	struct http_opts o; /* its strings point into the copies below */
 	char *ca_file, *proxy, *proxy_userpwd;
 	int send_once;
 };
@@ -32,7 +32,8 @@ static int own_opts(struct http *h, const struct http_opts *o)
 	h->o.ca_file = h->o.proxy = h->o.proxy_userpwd = NULL;
 	if ((o->ca_file && !(h->ca_file = strdup(o->ca_file))) ||
 	    (o->proxy && !(h->proxy = strdup(o->proxy))) ||
-	    (o->proxy_userpwd && !(h->proxy_userpwd = strdup(o->proxy_userpwd))))
+	    (o->proxy_userpwd &&
+	     !(h->proxy_userpwd = strdup(o->proxy_userpwd))))
 		return -1;
 	h->o.ca_file = h->ca_file;
 	h->o.proxy = h->proxy;
@@ -50,9 +51,9 @@ static const char *system_ca_file(void)
 {
 	static const char *const paths[] = {
 		"/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Arch */
-		"/etc/pki/tls/certs/ca-bundle.crt", /* RHEL, Fedora, Amazon */
+		"/etc/pki/tls/certs/ca-bundle.crt",   /* RHEL, Fedora, Amazon */
 		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL */
-		"/etc/ssl/ca-bundle.pem", /* SUSE */
+		"/etc/ssl/ca-bundle.pem",			     /* SUSE */
 		"/etc/ssl/cert.pem", /* Alpine */
 	};
 	size_t i;
@@ -71,7 +72,8 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 	*out = NULL;
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			snprintf(err, errlen, "libcurl could not be initialised");
+			snprintf(err, errlen,
+				 "libcurl could not be initialised");
 			return HTTP_OTHER;
 		}
 		curl_ready = 1;
@@ -83,7 +85,8 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 		return HTTP_NOMEM;
 	}
 	if (!h->o.ca_file)
-		h->o.ca_file = system_ca_file(); /* static: not one of the copies */
+		h->o.ca_file =
+			system_ca_file(); /* static: not one of the copies */
 	*out = h;
 	return HTTP_OK;
 }
@@ -146,7 +149,8 @@ static void copy_header(char *dst, size_t dn, const char *v, size_t vn)
 		v++;
 		vn--;
 	}
-	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
+	while (vn &&
+	       (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
 		vn--;
 	if (vn >= dn)
 		vn = dn - 1;
@@ -167,9 +171,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		if ((size_t)(end - v) > 11 && strncmp(v, "JSESSIONID=", 11) == 0) {
+		if ((size_t)(end - v) > 11 &&
+		    strncmp(v, "JSESSIONID=", 11) == 0) {
 			semi = memchr(v, ';', (size_t)(end - v));
-			copy_header(r->session_cookie, sizeof(r->session_cookie), v,
+			copy_header(r->session_cookie,
+				    sizeof(r->session_cookie), v,
 				    (size_t)((semi ? semi : end) - v));
 		}
 	} else if (len > 13 && strncasecmp(p, "Content-Type:", 13) == 0)
@@ -263,8 +269,10 @@ int http_request(struct http *h, const char *method, const char *url,
 	} else {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 		if (body || strcmp(method, "POST") == 0 ||
-		    strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+		    strcmp(method, "PATCH") == 0 ||
+		    strcmp(method, "PUT") == 0) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+					 body ? body : "");
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 					 (curl_off_t)(body ? body_len : 0));
 		}
@@ -288,25 +296,30 @@ int http_request(struct http *h, const char *method, const char *url,
 		curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
 		rc = classify(cc);
 		if (attempts > 1) {
-			snprintf(err, errlen,
-				 "%s: the connection closed after the request was sent, before any answer",
-				 host);
+			snprintf(
+				err, errlen,
+				"%s: the connection closed after the request was sent, before any answer",
+				host);
 			rc = HTTP_CONNECT;
 		} else if (cc == CURLE_WRITE_ERROR && resp->body.failed) {
-			snprintf(err, errlen, "%s: the answer is larger than %u bytes",
-				 host, (unsigned)BUF_CAP_HTTP);
+			snprintf(err, errlen,
+				 "%s: the answer is larger than %u bytes", host,
+				 (unsigned)BUF_CAP_HTTP);
 		} else if (h->o.proxy && tunnel >= 300) {
 			/* the proxy answered: a refusal, not a network blip */
-			snprintf(err, errlen,
-				 "proxy %s refused the tunnel to %s: HTTP %ld%s",
-				 h->o.proxy, host, tunnel,
-				 tunnel == 407 ? " (proxy authentication failed: check the proxy user and password)" :
-						 "");
+			snprintf(
+				err, errlen,
+				"proxy %s refused the tunnel to %s: HTTP %ld%s",
+				h->o.proxy, host, tunnel,
+				tunnel == 407
+					? " (proxy authentication failed: check the proxy user and password)"
+					: "");
 			rc = HTTP_PROXY;
 		} else if (h->o.proxy && rc == HTTP_CONNECT && up == 0 &&
 			   resp->status == 0) {
 			snprintf(err, errlen, "%s (through proxy %s): %s", host,
-				 h->o.proxy, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+				 h->o.proxy,
+				 ebuf[0] ? ebuf : curl_easy_strerror(cc));
 		} else {
 			snprintf(err, errlen, "%s: %s", host,
 				 ebuf[0] ? ebuf : curl_easy_strerror(cc));

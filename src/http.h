@@ -17,26 +17,33 @@
 struct http;
 
 struct http_opts {
-	const char *ca_file;      /* NULL: system CAs */
-	const char *proxy;        /* NULL: none (libcurl's env proxies apply) */
-	const char *proxy_userpwd;/* "user:password" or NULL */
-	long timeout_ms;          /* per request */
+	const char *ca_file; /* NULL: system CAs */
+	const char *proxy;   /* NULL: none (libcurl's env proxies apply) */
+	const char *proxy_userpwd; /* "user:password" or NULL */
+	long timeout_ms;	   /* per request */
 	int https_only;
-	int skip_host_check;      /* chain still verified; see splunkd.c */
-	int direct;               /* ignore http(s)_proxy from the environment */
+	int skip_host_check; /* chain still verified; see splunkd.c */
+	int direct;	     /* ignore http(s)_proxy from the environment */
 };
 
 struct http_response {
-	long status;              /* 0 when no HTTP answer came back */
+	long status; /* 0 when no HTTP answer came back */
 	struct buf body;
-	char retry_after[32];     /* the Retry-After header, if any */
+	char retry_after[32]; /* the Retry-After header, if any */
 	char content_type[128];
 	char session_cookie[512]; /* "JSESSIONID=…" from Set-Cookie */
-	int sent;                 /* the request was (at least partly) sent */
+	int sent;		  /* the request was (at least partly) sent */
 };
 
-enum http_err { HTTP_OK = 0, HTTP_CONNECT, HTTP_TLS, HTTP_TIMEOUT,
-		HTTP_PROXY, HTTP_NOMEM, HTTP_OTHER };
+enum http_err {
+	HTTP_OK = 0,
+	HTTP_CONNECT,
+	HTTP_TLS,
+	HTTP_TIMEOUT,
+	HTTP_PROXY,
+	HTTP_NOMEM,
+	HTTP_OTHER
+};
 
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen);

@@ -81,7 +81,8 @@ int log_open(const char *splunk_home, const char *name)
 		goto out;
 	if (mkdirs(dir) != 0)
 		goto out;
-	L.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	L.fd = open(path,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
 	if (L.fd < 0)
 		goto out;
@@ -216,8 +217,10 @@ static void maybe_rotate(void)
 		return;
 	if (stat(L.path, &pst) != 0 || pst.st_ino != fst.st_ino) {
 		/* another process rotated: reopen the live file */
-		int fd = open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-					      O_NOFOLLOW, 0600);
+		int fd = open(L.path,
+			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				      O_NOFOLLOW,
+			      0600);
 
 		if (fd >= 0) {
 			close(L.fd);
@@ -270,8 +273,9 @@ static void emit(enum log_level lvl, int to_stderr, const char *fmt, va_list ap)
 		n = snprintf(line, sizeof(line), "%s %s\n", level_names[lvl],
 			     masked);
 		if (n > 0)
-			write_all(2, line, (size_t)n < sizeof(line) ?
-						   (size_t)n : sizeof(line) - 1);
+			write_all(2, line,
+				  (size_t)n < sizeof(line) ? (size_t)n
+							   : sizeof(line) - 1);
 	}
 	if (L.fd >= 0 && lvl >= L.file_min) {
 		timestamp(ts, sizeof(ts));

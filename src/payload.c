@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 static const char *const string_keys[] = {
-	"app", "owner", "results_file", "results_link", "search_uri",
-	"server_host", "server_uri", "session_key", "sid", "search_name",
-	"result_id", NULL
+	"app",	      "owner",	     "results_file", "results_link",
+	"search_uri", "server_host", "server_uri",   "session_key",
+	"sid",	      "search_name", "result_id",    NULL
 };
 
 /* Text form of a JSON scalar, as Splunk would have written it. */
@@ -57,14 +57,16 @@ static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
 		const xmlError *e = xmlGetLastError();
 
 		snprintf(err, n, "payload: invalid XML%s%s",
-			 e && e->message ? ": " : "", e && e->message ? e->message : "");
+			 e && e->message ? ": " : "",
+			 e && e->message ? e->message : "");
 		if (n && strlen(err) && err[strlen(err) - 1] == '\n')
 			err[strlen(err) - 1] = '\0';
 		return NULL;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (!root || xmlStrcmp(root->name, (const xmlChar *)"alert") != 0) {
-		snprintf(err, n, "payload: the XML root element is not <alert>");
+		snprintf(err, n,
+			 "payload: the XML root element is not <alert>");
 		goto out;
 	}
 	out = json_object();
@@ -75,7 +77,8 @@ static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
 			continue;
 		if (xmlStrcmp(c->name, (const xmlChar *)"configuration") == 0) {
 			conf = json_object();
-			if (!conf || json_object_set_new(out, "configuration", conf))
+			if (!conf ||
+			    json_object_set_new(out, "configuration", conf))
 				goto nomem;
 			for (s = c->children; s; s = s->next) {
 				if (s->type != XML_ELEMENT_NODE)
@@ -84,13 +87,22 @@ static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
 					xmlChar *name, *val;
 
 					if (p->type != XML_ELEMENT_NODE ||
-					    xmlStrcmp(p->name, (const xmlChar *)"param"))
+					    xmlStrcmp(p->name,
+						      (const xmlChar *)"param"))
 						continue;
-					name = xmlGetProp(p, (const xmlChar *)"name");
+					name = xmlGetProp(
+						p, (const xmlChar *)"name");
 					val = xmlNodeGetContent(p);
-					if (name && json_object_set_new(conf, (const char *)name,
-									json_string(val ? (const char *)val : "")))
-						json_object_del(conf, (const char *)name);
+					if (name &&
+					    json_object_set_new(
+						    conf, (const char *)name,
+						    json_string(
+							    val ? (const char *)
+									    val
+								: "")))
+						json_object_del(
+							conf,
+							(const char *)name);
 					xmlFree(name);
 					xmlFree(val);
 				}
@@ -98,8 +110,9 @@ static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
 		} else if (!c->children || c->children->type == XML_TEXT_NODE) {
 			xmlChar *val = xmlNodeGetContent(c);
 
-			json_object_set_new(out, (const char *)c->name,
-					    json_string(val ? (const char *)val : ""));
+			json_object_set_new(
+				out, (const char *)c->name,
+				json_string(val ? (const char *)val : ""));
 			xmlFree(val);
 		}
 	}
@@ -123,11 +136,13 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||
-			   data[i] == '\n'))
+	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
+			   data[i] == '\r' || data[i] == '\n'))
 		i++;
 	if (i == len) {
-		snprintf(err, n, "payload: nothing on stdin (expected the alert payload)");
+		snprintf(
+			err, n,
+			"payload: nothing on stdin (expected the alert payload)");
 		return PAYLOAD_EMPTY;
 	}
 	if (data[i] == '<') {
@@ -137,8 +152,10 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 	} else {
 		root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 		if (!root) {
-			snprintf(err, n, "payload: invalid JSON at line %d column %d: %s",
-				 je.line, je.column, je.text);
+			snprintf(
+				err, n,
+				"payload: invalid JSON at line %d column %d: %s",
+				je.line, je.column, je.text);
 			return PAYLOAD_SYNTAX;
 		}
 	}
@@ -152,11 +169,14 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 		if (!v || json_is_null(v))
 			continue;
 		if (!json_is_string(v)) {
-			json_t *t = (strcmp(string_keys[i], "result_id") == 0) ?
-					    as_text(v) : NULL;
+			json_t *t = (strcmp(string_keys[i], "result_id") == 0)
+					    ? as_text(v)
+					    : NULL;
 
-			if (!t || json_object_set_new(root, string_keys[i], t)) {
-				snprintf(err, n, "payload: \"%s\" must be a string",
+			if (!t ||
+			    json_object_set_new(root, string_keys[i], t)) {
+				snprintf(err, n,
+					 "payload: \"%s\" must be a string",
 					 string_keys[i]);
 				rc = PAYLOAD_BAD_KEY;
 				goto fail;
@@ -165,8 +185,9 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 	}
 	conf = json_object_get(root, "configuration");
 	if (!json_is_object(conf)) {
-		snprintf(err, n, conf ? "payload: configuration is not an object" :
-					"payload: configuration is missing");
+		snprintf(err, n,
+			 conf ? "payload: configuration is not an object"
+			      : "payload: configuration is missing");
 		rc = PAYLOAD_NO_CONFIG;
 		goto fail;
 	}
@@ -175,8 +196,10 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 			json_t *t = as_text(v);
 
 			if (!t) {
-				snprintf(err, n, "payload: configuration value \"%s\" must be a string",
-					 k);
+				snprintf(
+					err, n,
+					"payload: configuration value \"%s\" must be a string",
+					k);
 				rc = PAYLOAD_BAD_KEY;
 				goto fail;
 			}
@@ -192,14 +215,19 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 	p->root = root;
 	p->app = json_string_value(json_object_get(root, "app"));
 	p->owner = json_string_value(json_object_get(root, "owner"));
-	p->results_file = json_string_value(json_object_get(root, "results_file"));
-	p->results_link = json_string_value(json_object_get(root, "results_link"));
+	p->results_file =
+		json_string_value(json_object_get(root, "results_file"));
+	p->results_link =
+		json_string_value(json_object_get(root, "results_link"));
 	p->search_uri = json_string_value(json_object_get(root, "search_uri"));
-	p->server_host = json_string_value(json_object_get(root, "server_host"));
+	p->server_host =
+		json_string_value(json_object_get(root, "server_host"));
 	p->server_uri = json_string_value(json_object_get(root, "server_uri"));
-	p->session_key = json_string_value(json_object_get(root, "session_key"));
+	p->session_key =
+		json_string_value(json_object_get(root, "session_key"));
 	p->sid = json_string_value(json_object_get(root, "sid"));
-	p->search_name = json_string_value(json_object_get(root, "search_name"));
+	p->search_name =
+		json_string_value(json_object_get(root, "search_name"));
 	p->result_id = json_string_value(json_object_get(root, "result_id"));
 	p->configuration = conf;
 	p->result = json_is_object(v) ? v : NULL;
@@ -222,18 +250,22 @@ int payload_read_fd(struct payload *p, int fd, char *err, size_t n)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			snprintf(err, n, "payload: cannot read stdin: %s", strerror(errno));
+			snprintf(err, n, "payload: cannot read stdin: %s",
+				 strerror(errno));
 			buf_free(&b);
 			return PAYLOAD_EMPTY;
 		}
 		if (got == 0)
 			break;
 		if (buf_append(&b, chunk, (size_t)got)) {
-			snprintf(err, n, b.failed == BUF_TOOBIG ?
-						 "payload: larger than the 256 MB limit" :
-						 "out of memory");
+			snprintf(
+				err, n,
+				b.failed == BUF_TOOBIG
+					? "payload: larger than the 256 MB limit"
+					: "out of memory");
 			buf_free(&b);
-			return b.failed == BUF_TOOBIG ? PAYLOAD_SYNTAX : PAYLOAD_NOMEM;
+			return b.failed == BUF_TOOBIG ? PAYLOAD_SYNTAX
+						      : PAYLOAD_NOMEM;
 		}
 	}
 	rc = payload_parse(p, buf_str(&b), b.len, err, n);

@@ -28,25 +28,25 @@ struct payload {
 	const char *session_key;
 	const char *sid;
 	const char *search_name;
-	const char *result_id;   /* per-result alerting; number converted to text */
-	json_t *configuration;   /* borrowed; never NULL after a successful parse */
-	json_t *result;          /* borrowed first result row, or NULL */
+	const char *result_id; /* per-result alerting; number converted to text */
+	json_t *configuration; /* borrowed; never NULL after a successful parse */
+	json_t *result;	       /* borrowed first result row, or NULL */
 };
 
 enum payload_err {
 	PAYLOAD_OK = 0,
-	PAYLOAD_EMPTY,       /* nothing on stdin */
-	PAYLOAD_SYNTAX,      /* not JSON / XML, or not an object */
-	PAYLOAD_BAD_KEY,     /* a key of the wrong type */
-	PAYLOAD_NO_CONFIG,   /* configuration missing or not an object */
+	PAYLOAD_EMPTY,	   /* nothing on stdin */
+	PAYLOAD_SYNTAX,	   /* not JSON / XML, or not an object */
+	PAYLOAD_BAD_KEY,   /* a key of the wrong type */
+	PAYLOAD_NO_CONFIG, /* configuration missing or not an object */
 	PAYLOAD_NOMEM
 };
 
 /* Parses len bytes of data. On error returns the code, fills err with one
  * sentence naming what was wrong (never echoing the session key), and
  * leaves *out zeroed. */
-int payload_parse(struct payload *out, const char *data, size_t len,
-		  char *err, size_t errlen);
+int payload_parse(struct payload *out, const char *data, size_t len, char *err,
+		  size_t errlen);
 
 /* Reads fd to EOF (capped at BUF_CAP_STDIN) and parses it. */
 int payload_read_fd(struct payload *out, int fd, char *err, size_t errlen);

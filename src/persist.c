@@ -71,8 +71,10 @@ static enum persist_rc read_len(FILE *in, size_t limit, const char *what,
 				    what, (unsigned)c);
 		if (++digits > 20 || v > (UINT64_MAX - 9) / 10) {
 			*too_large = 1;
-			return fail(err, errlen, "bad length in %s: too many "
-				    "digits", what);
+			return fail(err, errlen,
+				    "bad length in %s: too many "
+				    "digits",
+				    what);
 		}
 		v = v * 10 + (uint64_t)(c - '0');
 		if (v > limit) {
@@ -126,8 +128,8 @@ static enum persist_rc read_bytes(FILE *in, size_t n, const char *what,
 	return PERSIST_OK;
 }
 
-static enum persist_rc read_init(FILE *in, struct persist_packet *p,
-				 char *err, size_t errlen)
+static enum persist_rc read_init(FILE *in, struct persist_packet *p, char *err,
+				 size_t errlen)
 {
 	size_t n, i, len;
 	char what[48];
@@ -141,9 +143,8 @@ static enum persist_rc read_init(FILE *in, struct persist_packet *p,
 		return fail(err, errlen, "out of memory reading INIT");
 	for (i = 0; i < n; i++) {
 		snprintf(what, sizeof what, "INIT command piece %zu", i + 1);
-		if (read_len(in, PERSIST_MAX_PIECE, what, &len, &p->too_large, err,
-			     errlen) !=
-			    PERSIST_OK ||
+		if (read_len(in, PERSIST_MAX_PIECE, what, &len, &p->too_large,
+			     err, errlen) != PERSIST_OK ||
 		    read_bytes(in, len, what, &p->command[i], err, errlen) !=
 			    PERSIST_OK)
 			return PERSIST_ERROR;
@@ -173,8 +174,10 @@ enum persist_rc persist_read(FILE *in, struct persist_packet *p, char *err,
 	while (c == '\n');
 	if (c == EOF) {
 		if (ferror(in))
-			return fail(err, errlen, "read error before a packet: "
-				    "%s", strerror(errno));
+			return fail(err, errlen,
+				    "read error before a packet: "
+				    "%s",
+				    strerror(errno));
 		return PERSIST_EOF;
 	}
 	p->opcode = (unsigned)c;
@@ -188,9 +191,10 @@ enum persist_rc persist_read(FILE *in, struct persist_packet *p, char *err,
 		return PERSIST_ERROR;
 	if (p->opcode & PERSIST_BLOCK) {
 		if (read_len(in, PERSIST_MAX_BLOCK, "the request block",
-			     &p->block_len, &p->too_large, err, errlen) != PERSIST_OK ||
-		    read_bytes(in, p->block_len, "the request block",
-			       &p->block, err, errlen) != PERSIST_OK) {
+			     &p->block_len, &p->too_large, err,
+			     errlen) != PERSIST_OK ||
+		    read_bytes(in, p->block_len, "the request block", &p->block,
+			       err, errlen) != PERSIST_OK) {
 			p->block_len = 0;
 			return PERSIST_ERROR;
 		}

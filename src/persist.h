@@ -49,7 +49,7 @@ struct persist_packet {
 };
 
 enum persist_rc {
-	PERSIST_OK = 1,     /* a packet in p */
+	PERSIST_OK = 1,	    /* a packet in p */
 	PERSIST_EOF = 0,    /* the stream ended cleanly between packets */
 	PERSIST_ERROR = -1, /* garbage, a limit, truncation or a read error;
 			     * err says which; p->opcode is set when the

@@ -20,7 +20,7 @@
 #define CHUNK (256 * 1024)
 
 struct mvstore {
-	struct buf data;      /* decoded values, each NUL-terminated */
+	struct buf data; /* decoded values, each NUL-terminated */
 	size_t n, alloc;
 	const char **vals;
 	size_t *lens;
@@ -34,16 +34,16 @@ struct results {
 	size_t pos, len;
 	int eof;
 	size_t ncols;
-	char **names;         /* column names */
-	struct buf *cells;    /* current record, one buffer per column */
-	size_t ncells;        /* cells seen in the current record */
-	size_t ncells_alloc;  /* cell buffers initialised */
+	char **names;	     /* column names */
+	struct buf *cells;   /* current record, one buffer per column */
+	size_t ncells;	     /* cells seen in the current record */
+	size_t ncells_alloc; /* cell buffers initialised */
 	size_t nfields;
 	struct field *fields;
-	size_t *col_plain;    /* field -> column */
-	long *col_mv;         /* field -> __mv_ column or -1 */
+	size_t *col_plain; /* field -> column */
+	long *col_mv;	   /* field -> __mv_ column or -1 */
 	struct mvstore *mv;
-	const char **single;  /* field -> pointer for one plain value */
+	const char **single; /* field -> pointer for one plain value */
 	size_t *single_len;
 	struct row row;
 	size_t next_index;
@@ -95,7 +95,6 @@ static int nextc(struct results *r, char *err, size_t n)
 	}
 }
 
-
 /* The cell buffer for the next cell; NULL for cells past the header's
  * width (ignored) or, while reading the header, when out of memory. */
 static struct buf *cell(struct results *r)
@@ -130,9 +129,10 @@ static int read_record(struct results *r, char *err, size_t n)
 			return RESULTS_GZIP;
 		if (ch == -1) {
 			if (st == QUOTED)
-				return set_err(err, n, RESULTS_CSV,
-					       "results file %s ends inside a quoted cell",
-					       r->path);
+				return set_err(
+					err, n, RESULTS_CSV,
+					"results file %s ends inside a quoted cell",
+					r->path);
 			if (!any)
 				return RESULTS_EOF;
 			/* "a,b," then EOF: the last, empty cell was never opened */
@@ -148,12 +148,16 @@ static int read_record(struct results *r, char *err, size_t n)
 				st = AFTERQ;
 			} else {
 				/* copy the run up to the next quote in one go */
-				const unsigned char *q = memchr(r->chunk + r->pos, '"',
-								r->len - r->pos);
-				size_t run = (q ? (size_t)(q - r->chunk) : r->len) - r->pos;
+				const unsigned char *q =
+					memchr(r->chunk + r->pos, '"',
+					       r->len - r->pos);
+				size_t run =
+					(q ? (size_t)(q - r->chunk) : r->len) -
+					r->pos;
 
-				if (c && (buf_putc(c, (char)ch) ||
-					  buf_append(c, r->chunk + r->pos, run)))
+				if (c &&
+				    (buf_putc(c, (char)ch) ||
+				     buf_append(c, r->chunk + r->pos, run)))
 					goto toobig;
 				r->pos += run;
 			}
@@ -195,8 +199,9 @@ static int read_record(struct results *r, char *err, size_t n)
 			/* copy the run of ordinary bytes in one go */
 			size_t e = r->pos;
 
-			while (e < r->len && r->chunk[e] != ',' && r->chunk[e] != '\n' &&
-			       r->chunk[e] != '\r' && r->chunk[e] != '"')
+			while (e < r->len && r->chunk[e] != ',' &&
+			       r->chunk[e] != '\n' && r->chunk[e] != '\r' &&
+			       r->chunk[e] != '"')
 				e++;
 			if (c && (buf_putc(c, (char)ch) ||
 				  buf_append(c, r->chunk + r->pos, e - r->pos)))
@@ -205,13 +210,14 @@ static int read_record(struct results *r, char *err, size_t n)
 		}
 	}
 toobig:
-	return set_err(err, n,
-		       c->failed == BUF_NOMEM ? RESULTS_NOMEM : RESULTS_TOOBIG,
-		       "results file %s has a cell over the size limit", r->path);
+	return set_err(
+		err, n, c->failed == BUF_NOMEM ? RESULTS_NOMEM : RESULTS_TOOBIG,
+		"results file %s has a cell over the size limit", r->path);
 }
 
 int results_decode_mv(const char *s, size_t len,
-		      void (*emit)(void *ctx, const char *v, size_t n), void *ctx)
+		      void (*emit)(void *ctx, const char *v, size_t n),
+		      void *ctx)
 {
 	size_t i = 0, count = 0;
 
@@ -298,7 +304,8 @@ static void mv_emit(void *arg, const char *v, size_t n)
 		}
 		m->offs = offs;
 		{
-			const char **vals = realloc(m->vals, na * sizeof(*vals));
+			const char **vals =
+				realloc(m->vals, na * sizeof(*vals));
 
 			if (!vals) {
 				x->failed = 1;
@@ -324,8 +331,9 @@ static int build_row(struct results *r, char *err, size_t n)
 		size_t pc = r->col_plain[f];
 		long mc = r->col_mv[f];
 		const struct buf *plain = pc < r->ncells ? &r->cells[pc] : NULL;
-		const struct buf *mvb = (mc >= 0 && (size_t)mc < r->ncells) ?
-						&r->cells[mc] : NULL;
+		const struct buf *mvb = (mc >= 0 && (size_t)mc < r->ncells)
+						? &r->cells[mc]
+						: NULL;
 
 		fd->nvals = 0;
 		if (mvb && mvb->len) {
@@ -334,7 +342,8 @@ static int build_row(struct results *r, char *err, size_t n)
 
 			m->n = 0;
 			buf_reset(&m->data);
-			if (results_decode_mv(mvb->data, mvb->len, mv_emit, &x) >= 0 &&
+			if (results_decode_mv(mvb->data, mvb->len, mv_emit,
+					      &x) >= 0 &&
 			    !x.failed) {
 				for (k = 0; k < m->n; k++)
 					m->vals[k] = m->data.data + m->offs[k];
@@ -425,8 +434,9 @@ int results_open(struct results **out, const char *path, char *err,
 	}
 	r->gz = gzopen(path, "rb");
 	if (!r->gz) {
-		set_err(err, errlen, RESULTS_OPEN, "cannot open results file %s: %s",
-			path, strerror(errno ? errno : ENOENT));
+		set_err(err, errlen, RESULTS_OPEN,
+			"cannot open results file %s: %s", path,
+			strerror(errno ? errno : ENOENT));
 		results_close(r);
 		return RESULTS_OPEN;
 	}

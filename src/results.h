@@ -18,13 +18,13 @@
 /* One field of a row: the __mv_ columns are folded into their field. */
 struct field {
 	const char *name;
-	size_t nvals;            /* 0 when the cell is empty */
+	size_t nvals;		 /* 0 when the cell is empty */
 	const char *const *vals; /* NUL-terminated; may contain NUL (see lens) */
 	const size_t *lens;
 };
 
 struct row {
-	size_t index;            /* 0-based data row number in the file */
+	size_t index; /* 0-based data row number in the file */
 	size_t nfields;
 	const struct field *fields;
 };
@@ -33,11 +33,11 @@ struct results;
 
 enum results_err {
 	RESULTS_OK = 0,
-	RESULTS_EOF,       /* results_next: no more rows */
-	RESULTS_OPEN,      /* cannot open the file (errno in message) */
-	RESULTS_GZIP,      /* corrupt or truncated gzip stream */
-	RESULTS_CSV,       /* malformed CSV (unterminated quote at EOF, …) */
-	RESULTS_TOOBIG,    /* a cell or a row over the cap */
+	RESULTS_EOF,	/* results_next: no more rows */
+	RESULTS_OPEN,	/* cannot open the file (errno in message) */
+	RESULTS_GZIP,	/* corrupt or truncated gzip stream */
+	RESULTS_CSV,	/* malformed CSV (unterminated quote at EOF, …) */
+	RESULTS_TOOBIG, /* a cell or a row over the cap */
 	RESULTS_NOMEM
 };
 

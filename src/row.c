@@ -9,7 +9,8 @@ const struct field *row_field(const struct row *row, const char *name)
 	size_t i;
 
 	for (i = 0; row && i < row->nfields; i++)
-		if (row->fields[i].name && strcmp(row->fields[i].name, name) == 0)
+		if (row->fields[i].name &&
+		    strcmp(row->fields[i].name, name) == 0)
 			return &row->fields[i];
 	return NULL;
 }

@@ -39,9 +39,10 @@
 #define TEXT_MAX 4096
 
 static const char *const saved_keys[] = {
-	"host", "port", "org", "user", "api_keys", "verify", "duplicates",
-	"num_artifacts", "num_events", "proxy_host", "proxy_port",
-	"proxy_user", NULL
+	"host",	      "port",	    "org",	  "user",
+	"api_keys",   "verify",	    "duplicates", "num_artifacts",
+	"num_events", "proxy_host", "proxy_port", "proxy_user",
+	NULL
 };
 
 /* The last POST's outcome: {time, success, status, mode, text, warnings}. */
@@ -61,9 +62,9 @@ struct req {
 struct outcome {
 	int status;
 	char text[TEXT_MAX];
-	char field[64];       /* the form key a 400 names */
+	char field[64]; /* the form key a 400 names */
 	json_t *warnings;
-	int test;             /* mode=test */
+	int test; /* mode=test */
 };
 
 static void now_iso(char *out, size_t n)
@@ -105,8 +106,8 @@ static json_t *reply_of(const struct outcome *o)
 
 	if (p && o->field[0])
 		json_object_set_new(p, "field", json_string(o->field));
-	return p ? json_pack("{s:i,s:o}", "status", o->status, "payload", p) :
-		   NULL;
+	return p ? json_pack("{s:i,s:o}", "status", o->status, "payload", p)
+		 : NULL;
 }
 
 /* ---- SOAR ----------------------------------------------------------- */
@@ -119,42 +120,50 @@ static int soar_failure(int rc, const struct setup_form *f, const char *e,
 
 	switch (rc) {
 	case SOAR_AUTH:
-		snprintf(o->text, sizeof(o->text),
-			 "SOAR at %s:%d refused the login as \"%s\": check the %s. (%s)",
-			 f->host, f->port, f->user,
-			 f->api_keys ? "API key id and secret" : "email and password", e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"SOAR at %s:%d refused the login as \"%s\": check the %s. (%s)",
+			f->host, f->port, f->user,
+			f->api_keys ? "API key id and secret"
+				    : "email and password",
+			e);
 		break;
 	case SOAR_ORG:
-		snprintf(o->text, sizeof(o->text),
-			 "%s. Check the Org field (the org's name, UUID or cloud account) and that the account is a member of an enabled org.",
-			 e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"%s. Check the Org field (the org's name, UUID or cloud account) and that the account is a member of an enabled org.",
+			e);
 		break;
 	case SOAR_TLS:
-		snprintf(o->text, sizeof(o->text),
-			 "TLS certificate problem with SOAR at %s:%d: %s. With verify = true the system CAs must trust SOAR's certificate; otherwise give the path of the CA file that issued it.",
-			 f->host, f->port, e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"TLS certificate problem with SOAR at %s:%d: %s. With verify = true the system CAs must trust SOAR's certificate; otherwise give the path of the CA file that issued it.",
+			f->host, f->port, e);
 		break;
 	case SOAR_PROXY:
-		snprintf(o->text, sizeof(o->text),
-			 "The proxy %s:%d refused the connection to SOAR at %s:%d: %s. Check the proxy host, port, user and password.",
-			 f->proxy_host, f->proxy_port, f->host, f->port, e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"The proxy %s:%d refused the connection to SOAR at %s:%d: %s. Check the proxy host, port, user and password.",
+			f->proxy_host, f->proxy_port, f->host, f->port, e);
 		break;
 	case SOAR_CONNECT:
 		/* soar.c reports a proxy that cannot be reached or refuses
 		 * the tunnel as a connection failure; curl's message tells. */
-		if (has_proxy && (strstr(e, f->proxy_host) ||
-				  strcasestr(e, "proxy") ||
-				  strstr(e, "CONNECT tunnel"))) {
-			snprintf(o->text, sizeof(o->text),
-				 "The proxy %s:%d refused or could not be reached on the way to SOAR at %s:%d: %s. Check the proxy settings.",
-				 f->proxy_host, f->proxy_port, f->host,
-				 f->port, e);
+		if (has_proxy &&
+		    (strstr(e, f->proxy_host) || strcasestr(e, "proxy") ||
+		     strstr(e, "CONNECT tunnel"))) {
+			snprintf(
+				o->text, sizeof(o->text),
+				"The proxy %s:%d refused or could not be reached on the way to SOAR at %s:%d: %s. Check the proxy settings.",
+				f->proxy_host, f->proxy_port, f->host, f->port,
+				e);
 			break;
 		}
-		snprintf(o->text, sizeof(o->text),
-			 "Cannot reach SOAR at %s:%d: %s. Check the host and port, and that this Splunk server may connect to it%s.",
-			 f->host, f->port, e,
-			 has_proxy ? " through the proxy" : "");
+		snprintf(
+			o->text, sizeof(o->text),
+			"Cannot reach SOAR at %s:%d: %s. Check the host and port, and that this Splunk server may connect to it%s.",
+			f->host, f->port, e,
+			has_proxy ? " through the proxy" : "");
 		break;
 	case SOAR_NOMEM:
 		snprintf(o->text, sizeof(o->text), "out of memory");
@@ -200,9 +209,10 @@ static int soar_discover(const struct setup_form *f, struct soar_opts *so,
 	}
 	/* catalog_load owns both documents from here, even on error */
 	if (catalog_load(cat, fields, types, e, sizeof(e)) != 0) {
-		snprintf(o->text, sizeof(o->text),
-			 "SOAR at %s:%d sent field definitions the add-on cannot read: %s",
-			 f->host, f->port, e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"SOAR at %s:%d sent field definitions the add-on cannot read: %s",
+			f->host, f->port, e);
 		return 502;
 	}
 	return 0;
@@ -219,25 +229,32 @@ static void catalogue_warnings(const struct catalog *cat, const char *org,
 
 	confwrite_quote(org, 120, q, sizeof(q));
 	if (!nf || !confwrite_mappable(nf))
-		warn_add(o,
-			 "The SOAR org \"%s\" has no usable custom field splunk_notable_event_id. Alerts still create cases, but updating the open case of an ES notable instead of creating a duplicate%s needs it. Create it in SOAR under Customization Settings > Layouts > Fields: a Text field with the API name splunk_notable_event_id; then run this setup again.",
-			 q, duplicates ? " (when Allow Duplicate Incidents is off)" : "");
+		warn_add(
+			o,
+			"The SOAR org \"%s\" has no usable custom field splunk_notable_event_id. Alerts still create cases, but updating the open case of an ES notable instead of creating a duplicate%s needs it. Create it in SOAR under Customization Settings > Layouts > Fields: a Text field with the API name splunk_notable_event_id; then run this setup again.",
+			q,
+			duplicates ? " (when Allow Duplicate Incidents is off)"
+				   : "");
 	for (i = 0; i < cat->ndefs; i++) {
 		const struct fielddef *d = &cat->defs[i];
 
-		if (!d->required || d->server_default || !confwrite_mappable(d) ||
-		    strcmp(d->key, "name") == 0 ||
+		if (!d->required || d->server_default ||
+		    !confwrite_mappable(d) || strcmp(d->key, "name") == 0 ||
 		    strcmp(d->key, "discovered_date") == 0)
 			continue;
 		confwrite_quote(d->text ? d->text : d->key, 80, l, sizeof(l));
-		warn_add(o,
-			 "SOAR requires the field \"%s\" (mapping_%s): map it in every alert that uses this action, or SOAR refuses the case.",
-			 l, d->key);
+		warn_add(
+			o,
+			"SOAR requires the field \"%s\" (mapping_%s): map it in every alert that uses this action, or SOAR refuses the case.",
+			l, d->key);
 	}
 	json_array_foreach(ents, i, t)
 		ntypes += alertform_artifact_type_ok(t) ? 1 : 0;
 	if (!ntypes)
-		warn_add(o, "The SOAR org \"%s\" has no enabled artifact type; alerts cannot add artifacts.", q);
+		warn_add(
+			o,
+			"The SOAR org \"%s\" has no enabled artifact type; alerts cannot add artifacts.",
+			q);
 }
 
 static size_t count_mappable(const struct catalog *cat)
@@ -269,12 +286,14 @@ static int open_splunkd(const struct req *r, struct splunkd **d,
 	if (*d)
 		return 0;
 	if (!*r->token || !*r->rest_uri) {
-		snprintf(o->text, sizeof(o->text),
-			 "the request carries no session.authtoken or server.rest_uri (restmap.conf: passSession must not be false)");
+		snprintf(
+			o->text, sizeof(o->text),
+			"the request carries no session.authtoken or server.rest_uri (restmap.conf: passSession must not be false)");
 		return 500;
 	}
 	if (splunkd_open(d, r->rest_uri, r->token, e, sizeof(e)) != 0) {
-		snprintf(o->text, sizeof(o->text), "cannot talk to splunkd: %s", e);
+		snprintf(o->text, sizeof(o->text), "cannot talk to splunkd: %s",
+			 e);
 		return 500;
 	}
 	return 0;
@@ -302,9 +321,10 @@ static int save(struct splunkd *d, const struct setup_form *f,
 
 	rc = splunkd_get(d, STANZA_PATH, &feed, e, sizeof(e));
 	if (rc == SPLUNKD_NOTFOUND) {
-		snprintf(o->text, sizeof(o->text),
-			 "Setup failed: alert_actions.conf has no [qradar_soar] stanza (%s); reinstall the app. Nothing was changed.",
-			 e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"Setup failed: alert_actions.conf has no [qradar_soar] stanza (%s); reinstall the app. Nothing was changed.",
+			e);
 		goto out;
 	}
 	if (rc)
@@ -346,7 +366,8 @@ static int save(struct splunkd *d, const struct setup_form *f,
 	if (*old_host && *old_user &&
 	    !(same(old_host, f->host) && same(old_user, f->user))) {
 		step = "removing the previous SOAR secret";
-		if (setuptx_password_delete(tx, oldrealm, old_user, e, sizeof(e)))
+		if (setuptx_password_delete(tx, oldrealm, old_user, e,
+					    sizeof(e)))
 			goto fail;
 	}
 	if (*old_puser && !(*f->proxy_host && same(old_puser, f->proxy_user))) {
@@ -364,13 +385,15 @@ fail:
 	errorf("setup: failed while %s: %s", step, e);
 	undone = tx ? setuptx_rollback(tx, re, sizeof(re)) : 0;
 	if (undone)
-		snprintf(o->text, sizeof(o->text),
-			 "Setup failed while %s: %s. %d earlier change%s could not be undone (%s); see qradar_soar_config_handler.log.",
-			 step, e, undone, undone == 1 ? "" : "s", re);
+		snprintf(
+			o->text, sizeof(o->text),
+			"Setup failed while %s: %s. %d earlier change%s could not be undone (%s); see qradar_soar_config_handler.log.",
+			step, e, undone, undone == 1 ? "" : "s", re);
 	else
-		snprintf(o->text, sizeof(o->text),
-			 "Setup failed while %s: %s. Nothing was changed: every earlier change was undone.",
-			 step, e);
+		snprintf(
+			o->text, sizeof(o->text),
+			"Setup failed while %s: %s. Nothing was changed: every earlier change was undone.",
+			step, e);
 out:
 	setuptx_free(tx);
 	free(html);
@@ -381,22 +404,23 @@ out:
 
 /* qradar_soar.conf [last_setup]: the last successful save. A failure here
  * does not undo the save; it becomes a warning. */
-static void save_history(struct splunkd *d, struct outcome *o,
-			 const char *when)
+static void save_history(struct splunkd *d, struct outcome *o, const char *when)
 {
 	char *w = json_dumps(o->warnings, JSON_COMPACT);
-	const char *kv[] = { "time", when, "success", "1", "text", o->text,
-			     "warnings", w ? w : "[]", NULL };
-	const char *create[] = { "name", "last_setup", "time", when, "success",
-				 "1", "text", o->text, "warnings",
-				 w ? w : "[]", NULL };
+	const char *kv[] = { "time",  when,	  "success",	"1", "text",
+			     o->text, "warnings", w ? w : "[]", NULL };
+	const char *create[] = { "name",     "last_setup", "time", when,
+				 "success",  "1",	   "text", o->text,
+				 "warnings", w ? w : "[]", NULL };
 	char e[1024];
 	int rc;
 
 	/* json_dumps escapes control characters; o->text quotes server
 	 * text through confwrite_quote: both are single lines */
 	if (!confwrite_value_safe(o->text) || (w && !confwrite_value_safe(w))) {
-		warn_add(o, "The outcome of this setup could not be recorded: its text is not a single line.");
+		warn_add(
+			o,
+			"The outcome of this setup could not be recorded: its text is not a single line.");
 		free(w);
 		return;
 	}
@@ -405,8 +429,12 @@ static void save_history(struct splunkd *d, struct outcome *o,
 		rc = splunkd_post_form(d, HISTORY_FILE, create, NULL, e,
 				       sizeof(e));
 	if (rc) {
-		warnf("setup: could not record the outcome in qradar_soar.conf: %s", e);
-		warn_add(o, "The setup was saved, but its outcome could not be recorded in qradar_soar.conf: %s", e);
+		warnf("setup: could not record the outcome in qradar_soar.conf: %s",
+		      e);
+		warn_add(
+			o,
+			"The setup was saved, but its outcome could not be recorded in qradar_soar.conf: %s",
+			e);
 	}
 	free(w);
 }
@@ -423,11 +451,13 @@ static int form_says_test(const json_t *form)
 	if (json_is_object(form))
 		return strcmp(str(form, "mode"), "test") == 0;
 	json_array_foreach(form, i, p)
-		if (strcmp(json_string_value(json_array_get(p, 0)) ?
-				   json_string_value(json_array_get(p, 0)) : "",
+		if (strcmp(json_string_value(json_array_get(p, 0))
+				   ? json_string_value(json_array_get(p, 0))
+				   : "",
 			   "mode") == 0 &&
-		    strcmp(json_string_value(json_array_get(p, 1)) ?
-				   json_string_value(json_array_get(p, 1)) : "",
+		    strcmp(json_string_value(json_array_get(p, 1))
+				   ? json_string_value(json_array_get(p, 1))
+				   : "",
 			   "test") == 0)
 			return 1;
 	return 0;
@@ -471,9 +501,10 @@ static void post(const struct req *r, struct outcome *o)
 	ntypes = count_types(&cat);
 	if (test) {
 		o->status = 200;
-		snprintf(o->text, sizeof(o->text),
-			 "Test succeeded: logged in to SOAR at %s:%d as \"%s\", org \"%s\": %zu mappable case fields and %zu artifact types. Nothing was saved.",
-			 f.host, f.port, f.user, org, nfields, ntypes);
+		snprintf(
+			o->text, sizeof(o->text),
+			"Test succeeded: logged in to SOAR at %s:%d as \"%s\", org \"%s\": %zu mappable case fields and %zu artifact types. Nothing was saved.",
+			f.host, f.port, f.user, org, nfields, ntypes);
 		goto out;
 	}
 	rc = open_splunkd(r, &d, o);
@@ -484,9 +515,10 @@ static void post(const struct req *r, struct outcome *o)
 		goto out;
 	}
 	o->status = 200;
-	snprintf(o->text, sizeof(o->text),
-		 "Setup saved: logged in to SOAR at %s:%d as \"%s\", org \"%s\". The secret is in storage/passwords; %zu case fields are mappable in the alert action (%d new, %d kept as set) with %zu artifact types; the alert action form was regenerated and the app is marked configured.",
-		 f.host, f.port, f.user, org, nfields, nnew, nkept, ntypes);
+	snprintf(
+		o->text, sizeof(o->text),
+		"Setup saved: logged in to SOAR at %s:%d as \"%s\", org \"%s\". The secret is in storage/passwords; %zu case fields are mappable in the alert action (%d new, %d kept as set) with %zu artifact types; the alert action form was regenerated and the app is marked configured.",
+		f.host, f.port, f.user, org, nfields, nnew, nkept, ntypes);
 	now_iso(when, sizeof(when));
 	save_history(d, o, when);
 	/* a failure message of an earlier attempt is stale now */
@@ -500,10 +532,12 @@ out:
 		if (!test && open_splunkd(r, &d, o) == 0) {
 			char msg[TEXT_MAX + 64];
 
-			snprintf(msg, sizeof(msg), "QRadar SOAR setup failed: %s", o->text);
+			snprintf(msg, sizeof(msg),
+				 "QRadar SOAR setup failed: %s", o->text);
 			if (splunkd_message(d, MESSAGE_NAME, msg, "error", e,
 					    sizeof(e)) != 0)
-				warnf("setup: could not post the Splunk message: %s", e);
+				warnf("setup: could not post the Splunk message: %s",
+				      e);
 		}
 	}
 	catalog_free(&cat);
@@ -545,7 +579,8 @@ static json_t *get(const struct req *r)
 		goto fail;
 	rc = splunkd_get(d, STANZA_PATH, &feed, e, sizeof(e));
 	if (rc) {
-		snprintf(o.text, sizeof(o.text), "cannot read the saved configuration: %s", e);
+		snprintf(o.text, sizeof(o.text),
+			 "cannot read the saved configuration: %s", e);
 		goto fail;
 	}
 	c = setuptx_feed_content(feed);
@@ -559,23 +594,25 @@ static json_t *get(const struct req *r)
 		json_t *h = setuptx_feed_content(hist);
 		json_t *w = json_loads(str(h, "warnings"), 0, NULL);
 
-		json_object_set_new(p, "last_setup",
-				    json_pack("{s:s,s:b,s:s,s:o}", "time",
-					      str(h, "time"), "success",
-					      strcmp(str(h, "success"), "1") == 0,
-					      "text", str(h, "text"), "warnings",
-					      json_is_array(w) ? w : json_array()));
+		json_object_set_new(
+			p, "last_setup",
+			json_pack("{s:s,s:b,s:s,s:o}", "time", str(h, "time"),
+				  "success",
+				  strcmp(str(h, "success"), "1") == 0, "text",
+				  str(h, "text"), "warnings",
+				  json_is_array(w) ? w : json_array()));
 		if (!json_is_array(w))
 			json_decref(w);
 	} else if (p) {
 		if (rc != SPLUNKD_NOTFOUND)
-			warnf("setup: cannot read qradar_soar.conf [last_setup]: %s", e);
+			warnf("setup: cannot read qradar_soar.conf [last_setup]: %s",
+			      e);
 		json_object_set_new(p, "last_setup", json_null());
 	}
 	if (p)
 		json_object_set_new(p, "last_attempt",
-				    last_attempt ? json_deep_copy(last_attempt) :
-						   json_null());
+				    last_attempt ? json_deep_copy(last_attempt)
+						 : json_null());
 	reply = p ? json_pack("{s:i,s:o}", "status", 200, "payload", p) : NULL;
 	goto out;
 fail:
@@ -617,9 +654,10 @@ json_t *setup_handle(const json_t *request)
 		remember(&o);
 	} else {
 		o.status = 405;
-		snprintf(o.text, sizeof(o.text),
-			 "method %s is not supported; use GET to read the configuration or POST to test or save one",
-			 *r.method ? r.method : "(none)");
+		snprintf(
+			o.text, sizeof(o.text),
+			"method %s is not supported; use GET to read the configuration or POST to test or save one",
+			*r.method ? r.method : "(none)");
 	}
 	reply = reply_of(&o);
 out:

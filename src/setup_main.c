@@ -104,8 +104,8 @@ static void register_secrets(const json_t *req)
 	log_open(splunk_home, LOG_NAME);
 	log_add_secret(json_string_value(
 		json_object_get(json_object_get(req, "session"), "authtoken")));
-	log_add_secret(json_string_value(json_object_get(req,
-							 "system_authtoken")));
+	log_add_secret(
+		json_string_value(json_object_get(req, "system_authtoken")));
 	add_form_secrets(json_object_get(req, "form"));
 	add_form_secrets(json_object_get(req, "query"));
 }
@@ -187,12 +187,11 @@ static int answer_broken(const struct persist_packet *p, const char *err)
 		if (write_reply("", 0))
 			return -1;
 	}
-	if (p->opcode && !(p->opcode & ~0x0fu) &&
-	    !(p->opcode & PERSIST_BLOCK))
+	if (p->opcode && !(p->opcode & ~0x0fu) && !(p->opcode & PERSIST_BLOCK))
 		return 0;
 	snprintf(text, sizeof text, "%s: %s",
-		 too_big ? "The request is too large" :
-			   "The request could not be read",
+		 too_big ? "The request is too large"
+			 : "The request could not be read",
 		 err);
 	return write_error(too_big ? 413 : 400, text);
 }

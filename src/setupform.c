@@ -88,9 +88,8 @@ struct ctx {
 	size_t errlen;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(struct ctx *c,
-						      const char *field,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+fail(struct ctx *c, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -161,11 +160,12 @@ static int take(struct ctx *c, struct raw *raw, const char *k, size_t klen,
 		unsigned char ch = (unsigned char)r->s[j];
 
 		if (ch < 0x20 || ch == 0x7f)
-			return fail(c, keys[i].name,
-				    "%s contains a control character (such as a "
-				    "line break, tab or NUL); it must be a "
-				    "single line of text",
-				    keys[i].name);
+			return fail(
+				c, keys[i].name,
+				"%s contains a control character (such as a "
+				"line break, tab or NUL); it must be a "
+				"single line of text",
+				keys[i].name);
 	}
 	return 0;
 }
@@ -239,8 +239,10 @@ static int parse_int(struct ctx *c, const char *name, const char *s, int lo,
 
 	if (!*s) {
 		if (def < 0)
-			return fail(c, name, "%s is empty; give a number from "
-				    "%d to %d", name, lo, hi);
+			return fail(c, name,
+				    "%s is empty; give a number from "
+				    "%d to %d",
+				    name, lo, hi);
 		*out = def;
 		return 0;
 	}
@@ -311,15 +313,20 @@ static int check_host(struct ctx *c, const char *name, const char *s)
 	const char *colon;
 
 	if (!n)
-		return fail(c, name, "%s is empty; give the SOAR host name or "
-			    "IP address", name);
+		return fail(c, name,
+			    "%s is empty; give the SOAR host name or "
+			    "IP address",
+			    name);
 	if (strstr(s, "://"))
-		return fail(c, name, "%s must not contain a scheme such as "
+		return fail(c, name,
+			    "%s must not contain a scheme such as "
 			    "https://; give only the host name or IP address",
 			    name);
 	if (strchr(s, '/') || strchr(s, '?') || strchr(s, '#'))
-		return fail(c, name, "%s must not contain a path; give only "
-			    "the host name or IP address", name);
+		return fail(c, name,
+			    "%s must not contain a path; give only "
+			    "the host name or IP address",
+			    name);
 	if (strchr(s, '@'))
 		return fail(c, name, "%s must not contain a user name (@)",
 			    name);
@@ -327,8 +334,10 @@ static int check_host(struct ctx *c, const char *name, const char *s)
 		return fail(c, name, "%s must not contain spaces", name);
 	if (s[0] == '[') {
 		if (s[n - 1] != ']')
-			return fail(c, name, "%s must not contain a port; put "
-				    "it in the port field", name);
+			return fail(c, name,
+				    "%s must not contain a port; put "
+				    "it in the port field",
+				    name);
 		if (!ipv6_chars(s + 1, n - 2))
 			return fail(c, name, "%s is not a valid IPv6 address",
 				    name);
@@ -337,8 +346,10 @@ static int check_host(struct ctx *c, const char *name, const char *s)
 	colon = strchr(s, ':');
 	if (colon) {
 		if (!strchr(colon + 1, ':'))
-			return fail(c, name, "%s must not contain a port; put "
-				    "it in the port field", name);
+			return fail(c, name,
+				    "%s must not contain a port; put "
+				    "it in the port field",
+				    name);
 		if (!ipv6_chars(s, n))
 			return fail(c, name, "%s is not a valid IPv6 address",
 				    name);
@@ -346,9 +357,11 @@ static int check_host(struct ctx *c, const char *name, const char *s)
 	}
 	for (i = 0; i < n; i++)
 		if (!is_name_char(s[i]))
-			return fail(c, name, "%s contains a character not "
+			return fail(c, name,
+				    "%s contains a character not "
 				    "allowed in a host name (letters, digits, "
-				    "'-', '.' and '_' only)", name);
+				    "'-', '.' and '_' only)",
+				    name);
 	if (s[0] == '.' || s[0] == '-' || strstr(s, ".."))
 		return fail(c, name, "%s is not a valid host name", name);
 	return 0;
@@ -371,17 +384,23 @@ static int check_verify(struct ctx *c, char **v)
 		return 0;
 	}
 	if (**v != '/')
-		return fail(c, "verify", "verify must be true or the absolute "
+		return fail(c, "verify",
+			    "verify must be true or the absolute "
 			    "path of a CA certificate file; \"%.200s\" is "
-			    "not an absolute path", *v);
+			    "not an absolute path",
+			    *v);
 	fd = open(*v, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return fail(c, "verify", "verify: cannot read the CA file "
-			    "\"%.200s\": %s", *v, strerror(errno));
+		return fail(c, "verify",
+			    "verify: cannot read the CA file "
+			    "\"%.200s\": %s",
+			    *v, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(c, "verify", "verify: \"%.200s\" is not a regular "
-			    "file", *v);
+		return fail(c, "verify",
+			    "verify: \"%.200s\" is not a regular "
+			    "file",
+			    *v);
 	}
 	close(fd);
 	return 0;
@@ -397,10 +416,12 @@ static int check_proxy_host(struct ctx *c, const char *s)
 	else if (!strncasecmp(s, "https://", 8))
 		h = s + 8;
 	else if (strstr(s, "://"))
-		return fail(c, "proxy_host", "proxy_host may only use the "
+		return fail(c, "proxy_host",
+			    "proxy_host may only use the "
 			    "http:// or https:// scheme");
 	if (strlen(h) > 255)
-		return fail(c, "proxy_host", "proxy_host is too long (more "
+		return fail(c, "proxy_host",
+			    "proxy_host is too long (more "
 			    "than 255 characters)");
 	return check_host(c, "proxy_host", h);
 }
@@ -446,18 +467,22 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 		goto cleanup;
 	}
 	if (!*f->user) {
-		fail(c, "user", "user is empty; give the SOAR user's email or "
+		fail(c, "user",
+		     "user is empty; give the SOAR user's email or "
 		     "the API key id");
 		goto cleanup;
 	}
 	if (!*f->secret) {
-		fail(c, "secret", "secret is empty; give the password or the "
+		fail(c, "secret",
+		     "secret is empty; give the password or the "
 		     "API key secret");
 		goto cleanup;
 	}
 	if (strlen(f->secret) < LOG_SECRET_MIN) {
-		fail(c, "secret", "secret is too short (fewer than %d "
-		     "characters)", LOG_SECRET_MIN);
+		fail(c, "secret",
+		     "secret is too short (fewer than %d "
+		     "characters)",
+		     LOG_SECRET_MIN);
 		goto cleanup;
 	}
 	if (parse_flag(c, "api_keys", tmp[K_API_KEYS], &f->api_keys) ||
@@ -473,28 +498,32 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 		if (check_proxy_host(c, f->proxy_host))
 			goto cleanup;
 		if (!*tmp[K_PROXY_PORT]) {
-			fail(c, "proxy_port", "proxy_port is required when "
+			fail(c, "proxy_port",
+			     "proxy_port is required when "
 			     "proxy_host is set");
 			goto cleanup;
 		}
 	} else if (*f->proxy_user) {
-		fail(c, "proxy_host", "proxy_host is empty but proxy_user is "
+		fail(c, "proxy_host",
+		     "proxy_host is empty but proxy_user is "
 		     "set; give the proxy host or clear the proxy user");
 		goto cleanup;
 	}
-	if (*tmp[K_PROXY_PORT] &&
-	    parse_int(c, "proxy_port", tmp[K_PROXY_PORT], 1, 65535, -1,
-		      &f->proxy_port))
+	if (*tmp[K_PROXY_PORT] && parse_int(c, "proxy_port", tmp[K_PROXY_PORT],
+					    1, 65535, -1, &f->proxy_port))
 		goto cleanup;
 	if (*f->proxy_user) {
 		if (!*f->proxy_password) {
-			fail(c, "proxy_password", "proxy_password is required "
+			fail(c, "proxy_password",
+			     "proxy_password is required "
 			     "when proxy_user is set");
 			goto cleanup;
 		}
 		if (strlen(f->proxy_password) < LOG_SECRET_MIN) {
-			fail(c, "proxy_password", "proxy_password is too short "
-			     "(fewer than %d characters)", LOG_SECRET_MIN);
+			fail(c, "proxy_password",
+			     "proxy_password is too short "
+			     "(fewer than %d characters)",
+			     LOG_SECRET_MIN);
 			goto cleanup;
 		}
 	}

@@ -16,21 +16,21 @@
  * Unknown keys are ignored (Splunk Web adds its own, e.g. output_mode).
  */
 struct setup_form {
-	char *host;           /* no scheme, no path, no port */
-	int port;             /* 1..65535, default 443 */
-	char *org;            /* non-empty */
-	char *user;           /* email or API key id, non-empty */
-	char *secret;         /* password or API key secret, non-empty; wiped */
-	int api_keys;         /* 0/1 */
-	char *verify;         /* "true" or a readable CA file path */
-	int duplicates;       /* 0/1 */
+	char *host;	      /* no scheme, no path, no port */
+	int port;	      /* 1..65535, default 443 */
+	char *org;	      /* non-empty */
+	char *user;	      /* email or API key id, non-empty */
+	char *secret;	      /* password or API key secret, non-empty; wiped */
+	int api_keys;	      /* 0/1 */
+	char *verify;	      /* "true" or a readable CA file path */
+	int duplicates;	      /* 0/1 */
 	int num_artifacts;    /* 1..99, default 10 */
-	int num_events;       /* 1..10000, default 30 */
+	int num_events;	      /* 1..10000, default 30 */
 	char *proxy_host;     /* "" when no proxy */
-	int proxy_port;       /* 1..65535 when proxy_host is set */
+	int proxy_port;	      /* 1..65535 when proxy_host is set */
 	char *proxy_user;     /* "" when none */
 	char *proxy_password; /* wiped; required when proxy_user is set */
-	int test_mode;        /* mode=test: steps 1-3 only, nothing written */
+	int test_mode;	      /* mode=test: steps 1-3 only, nothing written */
 };
 
 /* Parses and validates form (borrowed). On success returns 0 and f owns

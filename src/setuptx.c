@@ -16,13 +16,13 @@ enum step_kind { ST_PASSWORD, ST_CONF, ST_FORM, ST_APP };
 /* One journalled write and what undoes it. */
 struct step {
 	enum step_kind kind;
-	char *path;     /* conf and form */
-	char *realm;    /* password */
-	char *user;     /* password */
-	char *old;      /* the password, form or configured flag it replaced;
+	char *path;  /* conf and form */
+	char *realm; /* password */
+	char *user;  /* password */
+	char *old;   /* the password, form or configured flag it replaced;
 			 * NULL = there was none (password) */
-	int had_old;    /* form: an old form was read */
-	json_t *kv;     /* conf: the old values of the keys written */
+	int had_old; /* form: an old form was read */
+	json_t *kv;  /* conf: the old values of the keys written */
 };
 
 struct setuptx {
@@ -117,8 +117,8 @@ static char *entity_path(const char *realm, const char *user)
 	return buf_take(&p);
 }
 
-int setuptx_password_get(struct splunkd *d, const char *realm,
-			 const char *user, char **out, char *err, size_t n)
+int setuptx_password_get(struct splunkd *d, const char *realm, const char *user,
+			 char **out, char *err, size_t n)
 {
 	char *path = entity_path(realm, user);
 	json_t *j = NULL;
@@ -136,11 +136,13 @@ int setuptx_password_get(struct splunkd *d, const char *realm,
 		return SPLUNKD_OK;
 	if (rc)
 		return rc;
-	pw = json_string_value(json_object_get(setuptx_feed_content(j),
-					       "clear_password"));
+	pw = json_string_value(
+		json_object_get(setuptx_feed_content(j), "clear_password"));
 	if (!pw) {
-		snprintf(err, n, "splunkd: storage/passwords entity for realm %s and user %s has no clear_password",
-			 realm, user);
+		snprintf(
+			err, n,
+			"splunkd: storage/passwords entity for realm %s and user %s has no clear_password",
+			realm, user);
 		json_decref(j);
 		return SPLUNKD_SERVER;
 	}
@@ -156,12 +158,11 @@ int setuptx_password_get(struct splunkd *d, const char *realm,
 }
 
 /* Creates or updates realm/user = secret, whichever applies. */
-static int password_put(struct splunkd *d, const char *realm,
-			const char *user, const char *secret, int exists,
-			char *err, size_t n)
+static int password_put(struct splunkd *d, const char *realm, const char *user,
+			const char *secret, int exists, char *err, size_t n)
 {
-	const char *create[] = { "name", user, "password", secret, "realm",
-				 realm, NULL };
+	const char *create[] = { "name",  user,	 "password", secret,
+				 "realm", realm, NULL };
 	const char *update[] = { "password", secret, NULL };
 	char *path;
 	int rc;
@@ -185,8 +186,8 @@ static int password_put(struct splunkd *d, const char *realm,
 static int password_step(struct setuptx *tx, const char *realm,
 			 const char *user, char *old, char *err, size_t n)
 {
-	struct step s = { ST_PASSWORD, NULL, strdup(realm), strdup(user), old,
-			  0, NULL };
+	struct step s = { ST_PASSWORD, NULL, strdup(realm), strdup(user),
+			  old,	       0,    NULL };
 
 	if (!s.realm || !s.user) {
 		step_free(&s);
@@ -258,8 +259,8 @@ static int post_kv(struct splunkd *d, const char *path, const json_t *kv,
 int setuptx_conf_set(struct setuptx *tx, const char *path, const json_t *kv,
 		     const json_t *old, char *err, size_t n)
 {
-	struct step s = { ST_CONF, strdup(path), NULL, NULL, NULL, 0,
-			  json_object() };
+	struct step s = { ST_CONF, strdup(path), NULL, NULL, NULL,
+			  0,	   json_object() };
 	const char *k;
 	json_t *v;
 	int rc;
@@ -335,9 +336,9 @@ int setuptx_app_configured(struct setuptx *tx, char *err, size_t n)
 		return rc;
 	/* splunkd answers "0"/"1" or a JSON boolean, depending on version */
 	c = json_object_get(setuptx_feed_content(j), "configured");
-	was = json_is_true(c) ||
-	      (json_string_value(c) && (strcmp(json_string_value(c), "1") == 0 ||
-					strcmp(json_string_value(c), "true") == 0));
+	was = json_is_true(c) || (json_string_value(c) &&
+				  (strcmp(json_string_value(c), "1") == 0 ||
+				   strcmp(json_string_value(c), "true") == 0));
 	json_decref(j);
 	rc = splunkd_post_form(tx->d, APP_PATH, kv, NULL, err, n);
 	if (rc || was)

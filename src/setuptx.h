@@ -29,8 +29,8 @@ void setuptx_free(struct setuptx *tx);
 
 /* The clear password of realm/user into *out (malloc'd, the caller wipes
  * and frees it), or NULL when no such entity exists. */
-int setuptx_password_get(struct splunkd *d, const char *realm,
-			 const char *user, char **out, char *err, size_t n);
+int setuptx_password_get(struct splunkd *d, const char *realm, const char *user,
+			 char **out, char *err, size_t n);
 
 /* Stores secret for realm/user: created, or updated when it exists. */
 int setuptx_password_set(struct setuptx *tx, const char *realm,

@@ -23,9 +23,9 @@
  * a thread that got a 401 re-logs in only if nobody did since it sent.
  */
 struct soar_session {
-	pthread_mutex_t mu;      /* recursive: login() runs call() */
-	char *cookie;            /* "Cookie: JSESSIONID=…" */
-	char *csrf;              /* "X-sess-id: …" */
+	pthread_mutex_t mu; /* recursive: login() runs call() */
+	char *cookie;	    /* "Cookie: JSESSIONID=…" */
+	char *csrf;	    /* "X-sess-id: …" */
 	unsigned gen;
 	/* set when the server stopped answering at all and the retry budget
 	 * is spent: later calls fail at once instead of each waiting out a
@@ -36,18 +36,18 @@ struct soar_session {
 
 struct soar {
 	struct http *http;
-	char base[1024];         /* https://host:port */
+	char base[1024]; /* https://host:port */
 	char host[512];
 	int port;
-	char *auth;              /* "Authorization: Basic …" (API keys) */
+	char *auth; /* "Authorization: Basic …" (API keys) */
 	struct soar_session *sess;
-	int owns_sess;           /* the original handle; clones borrow */
-	struct soar_opts opts;   /* a copy: callers pass a local */
+	int owns_sess;		   /* the original handle; clones borrow */
+	struct soar_opts opts;	   /* a copy: callers pass a local */
 	const struct soar_opts *o; /* &opts */
 	long long org_id;
 	char org_name[256];
-	json_t *fields;          /* cached /types/incident/fields */
-	json_t *types;           /* cached /artifact_types */
+	json_t *fields; /* cached /types/incident/fields */
+	json_t *types;	/* cached /artifact_types */
 	long budget_ms;
 	struct timespec start;
 };
@@ -133,7 +133,8 @@ static int call(struct soar *s, const char *method, const char *path,
 		*unknown = 0;
 	pthread_mutex_lock(&s->sess->mu);
 	if (s->sess->down) {
-		snprintf(err, n, "not sent: %s, and the %ld s retry budget is used up",
+		snprintf(err, n,
+			 "not sent: %s, and the %ld s retry budget is used up",
 			 s->sess->down_why, s->budget_ms / 1000);
 		pthread_mutex_unlock(&s->sess->mu);
 		return SOAR_CONNECT;
@@ -202,20 +203,24 @@ static int call(struct soar *s, const char *method, const char *path,
 		if (rc == HTTP_OK && !retryable(r.status) &&
 		    strncasecmp(r.content_type, "text/html", 9) != 0) {
 			soar_status_message(&r, msg, sizeof(msg));
-			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
-				 s->host, r.status, msg[0] ? " " : "", msg);
-			rc = (r.status == 401 || r.status == 403) ? SOAR_AUTH :
-								     SOAR_REFUSED;
+			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
+				 method, path, s->host, r.status,
+				 msg[0] ? " " : "", msg);
+			rc = (r.status == 401 || r.status == 403)
+				     ? SOAR_AUTH
+				     : SOAR_REFUSED;
 			http_response_free(&r);
 			goto out;
 		}
 		/* transient: retry when allowed and within budget */
 		if (rc == HTTP_OK) {
 			soar_status_message(&r, msg, sizeof(msg));
-			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", method, path,
-				 s->host, r.status, msg[0] ? " " : "", msg);
+			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
+				 method, path, s->host, r.status,
+				 msg[0] ? " " : "", msg);
 			if (r.retry_after[0]) {
-				long ra = http_retry_after_ms(r.retry_after, time(NULL));
+				long ra = http_retry_after_ms(r.retry_after,
+							      time(NULL));
 
 				if (ra > backoff)
 					backoff = ra;
@@ -224,8 +229,8 @@ static int call(struct soar *s, const char *method, const char *path,
 		/* 502/503/504/429 and a connection never made mean the server
 		 * did not act; after a timeout or a 500 it may have. */
 		if (!idempotent &&
-		    (rc != HTTP_OK ? r.sent :
-				     !(r.status >= 502 || r.status == 429))) {
+		    (rc != HTTP_OK ? r.sent
+				   : !(r.status >= 502 || r.status == 429))) {
 			/* the server may have acted on it */
 			if (unknown)
 				*unknown = 1;
@@ -238,8 +243,8 @@ static int call(struct soar *s, const char *method, const char *path,
 			if (rc != HTTP_OK) {
 				pthread_mutex_lock(&s->sess->mu);
 				s->sess->down = 1;
-				snprintf(s->sess->down_why, sizeof(s->sess->down_why),
-					 "%s", err);
+				snprintf(s->sess->down_why,
+					 sizeof(s->sess->down_why), "%s", err);
 				pthread_mutex_unlock(&s->sess->mu);
 			}
 			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
@@ -247,7 +252,8 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		warnf("%s; retrying in %ld ms", err, backoff);
 		pause_ms(backoff);
-		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
+		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS
+						       : backoff * 2;
 	}
 	rc = SOAR_OK;
 	if (out && r.body.len) {
@@ -255,8 +261,10 @@ static int call(struct soar *s, const char *method, const char *path,
 
 		*out = json_loads(buf_str(&r.body), 0, &je);
 		if (!*out) {
-			snprintf(err, n, "SOAR %s %s on %s: the answer is not JSON (%s)",
-				 method, path, s->host, je.text);
+			snprintf(
+				err, n,
+				"SOAR %s %s on %s: the answer is not JSON (%s)",
+				method, path, s->host, je.text);
 			rc = SOAR_SERVER;
 		}
 	}
@@ -284,20 +292,25 @@ static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
 
 	for (k = 0; k < 3; k++) {
 		json_array_foreach(orgs, i, o) {
-			const char *v = json_string_value(json_object_get(o, keys[k]));
+			const char *v =
+				json_string_value(json_object_get(o, keys[k]));
 
 			if (!v || strcmp(v, want) != 0)
 				continue;
 			snprintf(s->org_name, sizeof(s->org_name), "%s",
-				 json_string_value(json_object_get(o, "name")) ?
-				 json_string_value(json_object_get(o, "name")) : want);
+				 json_string_value(json_object_get(o, "name"))
+					 ? json_string_value(
+						   json_object_get(o, "name"))
+					 : want);
 			if (json_is_false(json_object_get(o, "enabled"))) {
-				snprintf(err, n, "SOAR org \"%s\" on %s is disabled",
+				snprintf(err, n,
+					 "SOAR org \"%s\" on %s is disabled",
 					 s->org_name, s->host);
 				buf_free(&seen);
 				return SOAR_ORG;
 			}
-			s->org_id = json_integer_value(json_object_get(o, "id"));
+			s->org_id =
+				json_integer_value(json_object_get(o, "id"));
 			buf_free(&seen);
 			return SOAR_OK;
 		}
@@ -307,7 +320,8 @@ static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
 
 		buf_printf(&seen, "%s\"%s\"", i ? ", " : "", v ? v : "?");
 	}
-	snprintf(err, n, "SOAR org \"%s\" not found on %s; the account can see: %s",
+	snprintf(err, n,
+		 "SOAR org \"%s\" not found on %s; the account can see: %s",
 		 want, s->host, seen.len ? buf_str(&seen) : "no orgs");
 	buf_free(&seen);
 	return SOAR_ORG;
@@ -321,7 +335,8 @@ static int login(struct soar *s, char *err, size_t n)
 
 	pthread_mutex_lock(&s->sess->mu);
 	if (s->o->api_keys) {
-		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err, n);
+		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err,
+			  n);
 	} else {
 		wipe_free(s->sess->cookie);
 		wipe_free(s->sess->csrf);
@@ -333,13 +348,15 @@ static int login(struct soar *s, char *err, size_t n)
 			snprintf(err, n, "out of memory");
 			return SOAR_NOMEM;
 		}
-		rc = call(s, "POST", "/rest/session", body, 1, &sess, NULL, err, n);
+		rc = call(s, "POST", "/rest/session", body, 1, &sess, NULL, err,
+			  n);
 		json_decref(body);
 	}
 	if (rc == SOAR_AUTH || rc == SOAR_REFUSED) {
 		snprintf(err + strlen(err), n - strlen(err),
 			 " (login as \"%s\" refused: check the %s)", s->o->user,
-			 s->o->api_keys ? "API key id and secret" : "email and password");
+			 s->o->api_keys ? "API key id and secret"
+					: "email and password");
 		rc = SOAR_AUTH;
 	}
 	if (rc)
@@ -347,7 +364,8 @@ static int login(struct soar *s, char *err, size_t n)
 	if (!s->o->api_keys) {
 		csrf = json_string_value(json_object_get(sess, "csrf_token"));
 		if (!csrf || !s->sess->cookie) {
-			snprintf(err, n, "SOAR login on %s returned no session", s->host);
+			snprintf(err, n, "SOAR login on %s returned no session",
+				 s->host);
 			rc = SOAR_SERVER;
 			goto out;
 		}
@@ -432,10 +450,12 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 	if (o->proxy_host && *o->proxy_host) {
 		snprintf(proxy, sizeof(proxy), "%s%s:%d",
 			 strstr(o->proxy_host, "://") ? "" : "http://",
-			 o->proxy_host, o->proxy_port > 0 ? o->proxy_port : 3128);
+			 o->proxy_host,
+			 o->proxy_port > 0 ? o->proxy_port : 3128);
 		ho.proxy = proxy;
 		if (o->proxy_user && *o->proxy_user) {
-			snprintf(userpwd, sizeof(userpwd), "%s:%s", o->proxy_user,
+			snprintf(userpwd, sizeof(userpwd), "%s:%s",
+				 o->proxy_user,
 				 o->proxy_password ? o->proxy_password : "");
 			ho.proxy_userpwd = userpwd;
 		}
@@ -543,7 +563,8 @@ static int org_get(struct soar *s, const char *sub, json_t **cache,
 	int rc;
 
 	if (!*cache) {
-		snprintf(path, sizeof(path), "/rest/orgs/%lld%s", s->org_id, sub);
+		snprintf(path, sizeof(path), "/rest/orgs/%lld%s", s->org_id,
+			 sub);
 		rc = call(s, "GET", path, NULL, 1, cache, NULL, err, n);
 		if (rc)
 			return rc;
@@ -568,7 +589,8 @@ char *soar_case_url_of(const char *host, int port, long long org_id,
 	struct buf b = BUF_INIT(4096);
 
 	if (strncmp(host, "cases-rest.", 11) == 0)
-		buf_printf(&b, "https://%s/app/respond/#cases/%lld", host + 11, id);
+		buf_printf(&b, "https://%s/app/respond/#cases/%lld", host + 11,
+			   id);
 	else
 		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", host,
 			   port, id, org_id);
@@ -588,12 +610,13 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out,
 	int rc;
 
 	*out = NULL;
-	q = json_pack("{s:[{s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}],s:[{s:s,s:s}],s:i,s:i}",
-		      "filters", "conditions", "field_name",
-		      "properties.splunk_notable_event_id", "method", "equals",
-		      "value", key, "field_name", "plan_status", "method", "equals",
-		      "value", "A", "sorts", "field_name", "create_date", "type",
-		      "desc", "start", 0, "length", 1);
+	q = json_pack(
+		"{s:[{s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}],s:[{s:s,s:s}],s:i,s:i}",
+		"filters", "conditions", "field_name",
+		"properties.splunk_notable_event_id", "method", "equals",
+		"value", key, "field_name", "plan_status", "method", "equals",
+		"value", "A", "sorts", "field_name", "create_date", "type",
+		"desc", "start", 0, "length", 1);
 	if (!q) {
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;
@@ -629,14 +652,17 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		if (!dedup_key || ++tries > 5 ||
 		    elapsed_ms(s) + backoff > s->budget_ms)
 			break;
-		warnf("%s; checking whether the case exists before retrying", err);
+		warnf("%s; checking whether the case exists before retrying",
+		      err);
 		pause_ms(backoff);
-		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
+		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS
+						       : backoff * 2;
 		rc = soar_find_open_case(s, dedup_key, &found, err, n);
 		if (rc)
 			break; /* cannot tell: report rather than risk a second case */
 		if (found) {
-			*out_id = json_integer_value(json_object_get(found, "id"));
+			*out_id = json_integer_value(
+				json_object_get(found, "id"));
 			json_decref(found);
 			return SOAR_OK;
 		}
@@ -644,8 +670,9 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 	if (rc && unknown) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, n - l,
-			 " (the request reached SOAR but no answer came back: the case may exist)");
+		snprintf(
+			err + l, n - l,
+			" (the request reached SOAR but no answer came back: the case may exist)");
 		return SOAR_UNKNOWN;
 	}
 	if (rc)
@@ -653,7 +680,8 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 	*out_id = json_integer_value(json_object_get(res, "id"));
 	json_decref(res);
 	if (*out_id <= 0) {
-		snprintf(err, n, "SOAR created a case on %s but returned no id", s->host);
+		snprintf(err, n, "SOAR created a case on %s but returned no id",
+			 s->host);
 		return SOAR_SERVER;
 	}
 	return SOAR_OK;
@@ -664,10 +692,14 @@ static const char *wrapper(const char *input_type)
 {
 	static const struct {
 		const char *t, *w;
-	} m[] = { { "text", "text" },	       { "textarea", "textarea" },
-		  { "boolean", "boolean" },	       { "datepicker", "date" },
-		  { "datetimepicker", "date" },      { "select", "id" },
-		  { "select_owner", "id" },	       { "multiselect", "ids" },
+	} m[] = { { "text", "text" },
+		  { "textarea", "textarea" },
+		  { "boolean", "boolean" },
+		  { "datepicker", "date" },
+		  { "datetimepicker", "date" },
+		  { "select", "id" },
+		  { "select_owner", "id" },
+		  { "multiselect", "ids" },
 		  { "multiselect_members", "ids" } };
 	size_t i;
 
@@ -715,8 +747,8 @@ int soar_update_case(struct soar *s, const json_t *incident,
 	int rc = SOAR_OK, attempt;
 
 	*npatched = 0;
-	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld", s->org_id,
-		 id);
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld",
+		 s->org_id, id);
 	cur_inc = json_incref((json_t *)incident);
 	for (attempt = 0; attempt < 3; attempt++) {
 		patch = json_pack("{s:[],s:O}", "changes", "version",
@@ -729,22 +761,26 @@ int soar_update_case(struct soar *s, const json_t *incident,
 		list = json_object_get(patch, "changes");
 		json_object_foreach((json_t *)changes, key, spec) {
 			const struct fielddef *f = catalog_field(cv->cat, key);
-			const json_t *want = json_object_get(spec, "value"), *cur;
+			const json_t *want = json_object_get(spec, "value"),
+				     *cur;
 			const char *w;
 
-			if (!f || strcmp(f->name, "splunk_notable_event_id") == 0)
+			if (!f ||
+			    strcmp(f->name, "splunk_notable_event_id") == 0)
 				continue;
-			cur = f->prefix ? json_object_get(json_object_get(cur_inc,
-									  f->prefix),
-							  f->name)
+			cur = f->prefix ? json_object_get(
+						  json_object_get(cur_inc,
+								  f->prefix),
+						  f->name)
 					: json_object_get(cur_inc, f->name);
 			if (cur && same(want, cur))
 				continue;
 			w = wrapper(f->input_type);
 			/* plain field names are the handles PATCH accepts */
-			json_array_append_new(list,
-				json_pack("{s:s,s:{s:O?},s:{s:O}}", "field", f->name,
-					  "old_value", w, cur, "new_value", w, want));
+			json_array_append_new(
+				list, json_pack("{s:s,s:{s:O?},s:{s:O}}",
+						"field", f->name, "old_value",
+						w, cur, "new_value", w, want));
 		}
 		*npatched = (int)json_array_size(list);
 		if (*npatched == 0)
@@ -765,8 +801,10 @@ int soar_update_case(struct soar *s, const json_t *incident,
 		if (rc)
 			goto out;
 	}
-	snprintf(err, n, "SOAR kept refusing the update of case %lld on %s as conflicting",
-		 id, s->host);
+	snprintf(
+		err, n,
+		"SOAR kept refusing the update of case %lld on %s as conflicting",
+		id, s->host);
 	rc = SOAR_REFUSED;
 out:
 	json_decref(patch);
@@ -794,7 +832,8 @@ static const char *type_name(struct soar *s, const json_t *t)
 }
 
 int soar_add_artifacts(struct soar *s, long long case_id,
-		       const json_t *artifacts, int *nadded, char *err, size_t n)
+		       const json_t *artifacts, int *nadded, char *err,
+		       size_t n)
 {
 	char path[256];
 	json_t *have = NULL, *a, *h;
@@ -815,10 +854,13 @@ int soar_add_artifacts(struct soar *s, long long case_id,
 		int dup = 0;
 
 		json_array_foreach(have, j, h) {
-			const char *ht = type_name(s, json_object_get(h, "type"));
-			const char *hv = json_string_value(json_object_get(h, "value"));
+			const char *ht =
+				type_name(s, json_object_get(h, "type"));
+			const char *hv =
+				json_string_value(json_object_get(h, "value"));
 
-			if (ht && hv && strcmp(ht, t) == 0 && strcmp(hv, v) == 0)
+			if (ht && hv && strcmp(ht, t) == 0 &&
+			    strcmp(hv, v) == 0)
 				dup = 1;
 		}
 		if (dup)

@@ -15,31 +15,31 @@
  * status, or curl's TLS/DNS/connect error). No secret is ever in err.
  */
 struct soar_opts {
-	const char *host;       /* no scheme */
-	int port;               /* default 443 */
-	const char *org;        /* matched by cloud_account, uuid, then name */
-	const char *user;       /* email, or API key id when api_keys */
-	const char *secret;     /* password or API key secret */
+	const char *host;   /* no scheme */
+	int port;	    /* default 443 */
+	const char *org;    /* matched by cloud_account, uuid, then name */
+	const char *user;   /* email, or API key id when api_keys */
+	const char *secret; /* password or API key secret */
 	int api_keys;
-	const char *verify;     /* "", "1", "true": system CAs; else a CA path */
+	const char *verify; /* "", "1", "true": system CAs; else a CA path */
 	const char *proxy_host; /* optional; scheme optional (http) */
 	int proxy_port;
 	const char *proxy_user;
 	const char *proxy_password;
-	long budget_ms;         /* total time for retries; 0 = default */
+	long budget_ms; /* total time for retries; 0 = default */
 };
 
 enum soar_err {
 	SOAR_OK = 0,
-	SOAR_CONNECT,   /* DNS, connect, TLS, timeout: host unreachable */
-	SOAR_TLS,       /* certificate problem */
-	SOAR_AUTH,      /* bad credentials (401/403 on login) */
-	SOAR_ORG,       /* org unknown or disabled */
-	SOAR_REFUSED,   /* 4xx with a StatusDTO message (not retried) */
-	SOAR_SERVER,    /* 5xx after retries, or an unparsable answer */
-	SOAR_PROXY,     /* proxy refused the tunnel */
+	SOAR_CONNECT, /* DNS, connect, TLS, timeout: host unreachable */
+	SOAR_TLS,     /* certificate problem */
+	SOAR_AUTH,    /* bad credentials (401/403 on login) */
+	SOAR_ORG,     /* org unknown or disabled */
+	SOAR_REFUSED, /* 4xx with a StatusDTO message (not retried) */
+	SOAR_SERVER,  /* 5xx after retries, or an unparsable answer */
+	SOAR_PROXY,   /* proxy refused the tunnel */
 	SOAR_NOMEM,
-	SOAR_UNKNOWN    /* a create was sent but not answered: may exist */
+	SOAR_UNKNOWN /* a create was sent but not answered: may exist */
 };
 
 struct soar;

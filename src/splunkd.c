@@ -10,8 +10,8 @@
 
 struct splunkd {
 	struct http *http;
-	char *base;     /* server_uri without a trailing '/' */
-	char *auth;     /* "Authorization: Splunk <key>", wiped at free */
+	char *base; /* server_uri without a trailing '/' */
+	char *auth; /* "Authorization: Splunk <key>", wiped at free */
 	char ca[4096];
 };
 
@@ -40,7 +40,8 @@ int splunkd_open(struct splunkd **out, const char *server_uri,
 
 	*out = NULL;
 	if (!server_uri || !*server_uri || !session_key || !*session_key) {
-		snprintf(err, errlen, "splunkd: server_uri and session_key are required");
+		snprintf(err, errlen,
+			 "splunkd: server_uri and session_key are required");
 		return SPLUNKD_REFUSED;
 	}
 	d = calloc(1, sizeof(*d));
@@ -100,9 +101,8 @@ void splunkd_free(struct splunkd *d)
 static void message_of(const struct http_response *r, char *out, size_t n)
 {
 	json_t *j = json_loads(buf_str(&r->body), 0, NULL);
-	const char *t = json_string_value(
-		json_object_get(json_array_get(json_object_get(j, "messages"), 0),
-				"text"));
+	const char *t = json_string_value(json_object_get(
+		json_array_get(json_object_get(j, "messages"), 0), "text"));
 
 	snprintf(out, n, "%s", t ? t : "");
 	json_decref(j);
@@ -126,19 +126,20 @@ static int request(struct splunkd *d, const char *method, const char *path,
 	}
 	if (body)
 		hdr[1] = "Content-Type: application/x-www-form-urlencoded";
-	rc = http_request(d->http, method, url, hdr, body, body ? strlen(body) : 0,
-			  &r, err, errlen);
+	rc = http_request(d->http, method, url, hdr, body,
+			  body ? strlen(body) : 0, &r, err, errlen);
 	if (rc != HTTP_OK) {
 		http_response_free(&r);
 		return rc == HTTP_NOMEM ? SPLUNKD_NOMEM : SPLUNKD_CONNECT;
 	}
 	if (r.status < 200 || r.status > 299) {
 		message_of(&r, msg, sizeof(msg));
-		snprintf(err, errlen, "splunkd %s %s: HTTP %ld%s%s", method, path,
-			 r.status, msg[0] ? ": " : "", msg);
-		rc = r.status == 403 ? SPLUNKD_FORBIDDEN :
-		     r.status == 404 ? SPLUNKD_NOTFOUND :
-		     r.status < 500 ? SPLUNKD_REFUSED : SPLUNKD_SERVER;
+		snprintf(err, errlen, "splunkd %s %s: HTTP %ld%s%s", method,
+			 path, r.status, msg[0] ? ": " : "", msg);
+		rc = r.status == 403   ? SPLUNKD_FORBIDDEN
+		     : r.status == 404 ? SPLUNKD_NOTFOUND
+		     : r.status < 500  ? SPLUNKD_REFUSED
+				       : SPLUNKD_SERVER;
 		http_response_free(&r);
 		return rc;
 	}
@@ -147,7 +148,8 @@ static int request(struct splunkd *d, const char *method, const char *path,
 
 		*out = json_loads(buf_str(&r.body), 0, &je);
 		if (!*out) {
-			snprintf(err, errlen, "splunkd %s %s: the answer is not JSON (%s)",
+			snprintf(err, errlen,
+				 "splunkd %s %s: the answer is not JSON (%s)",
 				 method, path, je.text);
 			http_response_free(&r);
 			return SPLUNKD_SERVER;
@@ -225,9 +227,9 @@ char *splunkd_password_entity(const char *realm, const char *user)
 	return esc;
 }
 
-int splunkd_get_password(struct splunkd *d, const char *realm,
-			 const char *user, const char *what, char **secret,
-			 char *err, size_t errlen)
+int splunkd_get_password(struct splunkd *d, const char *realm, const char *user,
+			 const char *what, char **secret, char *err,
+			 size_t errlen)
 {
 	char *ent = NULL, path[8192];
 	json_t *j = NULL;
@@ -245,15 +247,17 @@ int splunkd_get_password(struct splunkd *d, const char *realm,
 	free(ent);
 	rc = splunkd_get(d, path, &j, err, errlen);
 	if (rc == SPLUNKD_FORBIDDEN) {
-		snprintf(err, errlen,
-			 "splunkd refused to read the %s (HTTP 403): the alert's owner lacks the list_storage_passwords capability; grant it to the owner's role, or make an account that has it own the alert",
-			 what);
+		snprintf(
+			err, errlen,
+			"splunkd refused to read the %s (HTTP 403): the alert's owner lacks the list_storage_passwords capability; grant it to the owner's role, or make an account that has it own the alert",
+			what);
 		return rc;
 	}
 	if (rc == SPLUNKD_NOTFOUND) {
-		snprintf(err, errlen,
-			 "no %s is stored for realm %s and user %s; run the app's setup page",
-			 what, realm, user);
+		snprintf(
+			err, errlen,
+			"no %s is stored for realm %s and user %s; run the app's setup page",
+			what, realm, user);
 		return rc;
 	}
 	if (rc)
@@ -263,8 +267,8 @@ int splunkd_get_password(struct splunkd *d, const char *realm,
 				"content"),
 		"clear_password"));
 	if (!pw || !*pw) {
-		snprintf(err, errlen, "the stored %s for realm %s is empty", what,
-			 realm);
+		snprintf(err, errlen, "the stored %s for realm %s is empty",
+			 what, realm);
 		json_decref(j);
 		return SPLUNKD_SERVER;
 	}
@@ -293,8 +297,9 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 int splunkd_message(struct splunkd *d, const char *name, const char *text,
 		    const char *severity, char *err, size_t errlen)
 {
-	const char *kv[] = { "name", name, "value", text, "severity", severity,
-			     NULL };
+	const char *kv[] = { "name",	 name,	   "value", text,
+			     "severity", severity, NULL };
 
-	return splunkd_post_form(d, "/services/messages", kv, NULL, err, errlen);
+	return splunkd_post_form(d, "/services/messages", kv, NULL, err,
+				 errlen);
 }

@@ -17,10 +17,10 @@
 enum splunkd_err {
 	SPLUNKD_OK = 0,
 	SPLUNKD_CONNECT,
-	SPLUNKD_FORBIDDEN,  /* 403: missing capability */
-	SPLUNKD_NOTFOUND,   /* 404 */
-	SPLUNKD_REFUSED,    /* other 4xx */
-	SPLUNKD_SERVER,     /* 5xx or unparsable */
+	SPLUNKD_FORBIDDEN, /* 403: missing capability */
+	SPLUNKD_NOTFOUND,  /* 404 */
+	SPLUNKD_REFUSED,   /* other 4xx */
+	SPLUNKD_SERVER,	   /* 5xx or unparsable */
 	SPLUNKD_NOMEM
 };
 
@@ -56,9 +56,9 @@ char *splunkd_password_entity(const char *realm, const char *user);
  * secret); what names it in errors ("SOAR credential", "proxy password").
  * 403 → SPLUNKD_FORBIDDEN naming list_storage_passwords; 404 →
  * SPLUNKD_NOTFOUND. */
-int splunkd_get_password(struct splunkd *d, const char *realm,
-			 const char *user, const char *what, char **secret,
-			 char *err, size_t errlen);
+int splunkd_get_password(struct splunkd *d, const char *realm, const char *user,
+			 const char *what, char **secret, char *err,
+			 size_t errlen);
 /* The secret stored under realm SA_QRadar_SOAR_<host>, username <user>
  * (entity "SA_QRadar_SOAR_<host>:<user>:"), malloc'd; the caller wipes and
  * frees it. 403 → SPLUNKD_FORBIDDEN with a message naming the

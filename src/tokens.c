@@ -48,7 +48,9 @@ static const char *payload_key(const struct payload *p, const char *name,
 {
 	if (!p)
 		return NULL;
-#define K(s, f) if (n == sizeof(s) - 1 && memcmp(name, s, n) == 0) return p->f
+#define K(s, f)                                            \
+	if (n == sizeof(s) - 1 && memcmp(name, s, n) == 0) \
+	return p->f
 	K("name", search_name);
 	K("search_name", search_name);
 	K("app", app);
@@ -132,8 +134,9 @@ static int expand_token(struct buf *out, const char *t, size_t end,
 	return 0;
 }
 
-static int expand(struct buf *out, const char *tmpl, const struct token_ctx *ctx,
-		  tokens_escape_fn esc, const struct field *only, size_t vi)
+static int expand(struct buf *out, const char *tmpl,
+		  const struct token_ctx *ctx, tokens_escape_fn esc,
+		  const struct field *only, size_t vi)
 {
 	const char *s = tmpl;
 	int rc = 0;
@@ -169,8 +172,8 @@ static int expand(struct buf *out, const char *tmpl, const struct token_ctx *ctx
 	return rc ? rc : out->failed;
 }
 
-int tokens_expand(struct buf *out, const char *tmpl, const struct token_ctx *ctx,
-		  tokens_escape_fn esc)
+int tokens_expand(struct buf *out, const char *tmpl,
+		  const struct token_ctx *ctx, tokens_escape_fn esc)
 {
 	return expand(out, tmpl, ctx, esc, NULL, 0);
 }
@@ -238,12 +241,23 @@ int tokens_html_escape(struct buf *out, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		const char *rep = NULL;
 		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#x27;"; break;
-		default: break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#x27;";
+			break;
+		default:
+			break;
 		}
 		if (!rep)
 			continue;

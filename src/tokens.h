@@ -25,15 +25,15 @@ struct payload;
  */
 struct token_ctx {
 	const struct payload *payload; /* may be NULL */
-	const struct row *row;         /* may be NULL: $result.x$ is empty */
+	const struct row *row;	       /* may be NULL: $result.x$ is empty */
 };
 
 /* Escapes a substituted value into out (e.g. HTML). NULL: copied as is. */
 typedef int (*tokens_escape_fn)(struct buf *out, const char *s, size_t n);
 
 /* Appends the expansion of tmpl to out. Returns 0, or a buf_err. */
-int tokens_expand(struct buf *out, const char *tmpl, const struct token_ctx *ctx,
-		  tokens_escape_fn esc);
+int tokens_expand(struct buf *out, const char *tmpl,
+		  const struct token_ctx *ctx, tokens_escape_fn esc);
 
 /* Like tokens_expand, but when the template references exactly one
  * multivalue $result.x$ field (one or more times), produces one string per
