@@ -100,20 +100,13 @@ out:
 
 void log_close(void)
 {
-	size_t i;
-
 	pthread_mutex_lock(&lock);
 	if (L.fd >= 0)
 		close(L.fd);
 	L.fd = -1;
 	free(L.path);
 	L.path = NULL;
-	for (i = 0; i < L.nsecrets; i++) {
-		explicit_bzero(L.secrets[i], strlen(L.secrets[i]));
-		free(L.secrets[i]);
-		L.secrets[i] = NULL;
-	}
-	L.nsecrets = 0;
+	log_forget_secrets();
 	pthread_mutex_unlock(&lock);
 }
 

@@ -120,41 +120,10 @@ static char *entity_path(const char *realm, const char *user)
 int setuptx_password_get(struct splunkd *d, const char *realm, const char *user,
 			 char **out, char *err, size_t n)
 {
-	char *path = entity_path(realm, user);
-	json_t *j = NULL;
-	const char *pw;
-	int rc;
+	int rc = splunkd_get_password(d, realm, user, "password", out, err, n);
 
-	*out = NULL;
-	if (!path) {
-		snprintf(err, n, "out of memory");
-		return SPLUNKD_NOMEM;
-	}
-	rc = splunkd_get(d, path, &j, err, n);
-	free(path);
-	if (rc == SPLUNKD_NOTFOUND)
-		return SPLUNKD_OK;
-	if (rc)
-		return rc;
-	pw = json_string_value(
-		json_object_get(setuptx_feed_content(j), "clear_password"));
-	if (!pw) {
-		snprintf(
-			err, n,
-			"splunkd: storage/passwords entity for realm %s and user %s has no clear_password",
-			realm, user);
-		json_decref(j);
-		return SPLUNKD_SERVER;
-	}
-	log_add_secret(pw);
-	*out = strdup(pw);
-	explicit_bzero((char *)pw, strlen(pw));
-	json_decref(j);
-	if (!*out) {
-		snprintf(err, n, "out of memory");
-		return SPLUNKD_NOMEM;
-	}
-	return SPLUNKD_OK;
+	/* nothing stored yet is a state to restore, not an error */
+	return rc == SPLUNKD_NOTFOUND ? SPLUNKD_OK : rc;
 }
 
 /* Creates or updates realm/user = secret, whichever applies. */

@@ -249,7 +249,7 @@ int splunkd_get_password(struct splunkd *d, const char *realm, const char *user,
 	if (rc == SPLUNKD_FORBIDDEN) {
 		snprintf(
 			err, errlen,
-			"splunkd refused to read the %s (HTTP 403): the alert's owner lacks the list_storage_passwords capability; grant it to the owner's role, or make an account that has it own the alert",
+			"splunkd refused to read the %s (HTTP 403): the user lacks the list_storage_passwords capability; for an alert, grant it to the alert owner's role, or make an account that has it own the alert",
 			what);
 		return rc;
 	}
