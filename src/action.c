@@ -63,6 +63,10 @@ struct run {
 	int rc;
 	struct lane lanes[LANES_MAX];
 	int nlanes;
+	/* key slot → lane, assigned on first use so the first lane is lane 0,
+	 * the run's own already-open connections (a one-row run opens none) */
+	int slot_lane[LANES_MAX];
+	int lanes_used;
 	unsigned rr; /* round robin for rows without a key */
 };
 
@@ -417,6 +421,9 @@ static void dispatch(struct run *r, struct job *j)
 		i = (int)(key_hash(j->cr.dedup_key) % (unsigned)r->nlanes);
 	else
 		i = (int)(r->rr++ % (unsigned)r->nlanes);
+	if (r->slot_lane[i] < 0)
+		r->slot_lane[i] = r->lanes_used++;
+	i = r->slot_lane[i];
 	l = &r->lanes[i];
 	if (!l->started && lane_start(r, i, err, sizeof(err))) {
 		warnf("worker %d not started (%s); escalating one row at a time",
@@ -531,12 +538,14 @@ int action_execute(void)
 	struct engine_row er;
 	json_t *templates = NULL;
 	char err[2048], why[2600];
-	int st, rows = 0;
+	int st, rows = 0, k;
 
 	memset(&r, 0, sizeof(r));
 	pthread_mutex_init(&r.rc_mu, NULL);
 	r.rc = EXIT_OK;
 	r.nlanes = lanes_wanted();
+	for (k = 0; k < LANES_MAX; k++)
+		r.slot_lane[k] = -1;
 	if (payload_read_fd(&r.p, 0, err, sizeof(err)) != PAYLOAD_OK) {
 		errorf("%s", err);
 		return EXIT_PAYLOAD;
