@@ -67,7 +67,8 @@ struct run {
 	 * the run's own already-open connections (a one-row run opens none) */
 	int slot_lane[LANES_MAX];
 	int lanes_used;
-	unsigned rr; /* round robin for rows without a key */
+	struct soar *proto; /* never used for requests; see lane_start */
+	unsigned rr;	    /* round robin for rows without a key */
 };
 
 static void worse(struct run *r, int code)
@@ -186,7 +187,10 @@ static void comment_notable(struct lane *l, const struct job *j, long long id,
 			 id, url ? url : "");
 	free(url);
 	{
-		const char *kv[] = { "ruleUIDs", j->event_id, "comment", text,
+		/* output_mode in the form too, as the endpoint documents it
+		 * (splunkd_post_form also puts it in the query) */
+		const char *kv[] = { "ruleUIDs", j->event_id,	"comment",
+				     text,	 "output_mode", "json",
 				     NULL };
 
 		rc = splunkd_post_form(l->sd, "/services/notable_update", kv,
@@ -279,9 +283,10 @@ static void escalate(struct lane *l, struct job *j)
 		free(body);
 		/* SOAR's refusal of this row's data is the row's failure;
 		 * anything else means SOAR itself was not usable */
-		worse(r, rc == SOAR_NOMEM     ? EXIT_INTERNAL
-			 : rc == SOAR_REFUSED ? EXIT_ROWS
-					      : EXIT_SOAR);
+		worse(r, rc == SOAR_NOMEM ? EXIT_INTERNAL
+			 : rc == SOAR_REFUSED || rc == SOAR_CONFLICT
+				 ? EXIT_ROWS
+				 : EXIT_SOAR);
 		return;
 	}
 	snprintf(idtext, sizeof(idtext), "%lld", id);
@@ -367,9 +372,17 @@ static int lane_start(struct run *r, int i, char *err, size_t n)
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	if (i == 0) {
+		/* the pattern for the other lanes' handles, taken while no
+		 * thread uses the run's handle (a re-login rewrites it) */
+		if (r->nlanes > 1 && !r->proto &&
+		    soar_clone(&r->proto, r->soar, err, n))
+			goto fail;
 		l->soar = r->soar;
 		l->sd = r->sd;
-	} else if (soar_clone(&l->soar, r->soar, err, n) ||
+	} else if (!r->proto) {
+		snprintf(err, n, "lane 0 has not started");
+		goto fail;
+	} else if (soar_clone(&l->soar, r->proto, err, n) ||
 		   splunkd_open(&l->sd, r->p.server_uri, r->p.session_key, err,
 				n)) {
 		goto fail;
@@ -477,6 +490,8 @@ static void lanes_close(struct run *r)
 		}
 		l->started = 0;
 	}
+	soar_free(r->proto);
+	r->proto = NULL;
 }
 
 static int lanes_wanted(void)

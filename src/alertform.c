@@ -197,25 +197,19 @@ static void put_field(struct buf *b, const struct fielddef *f)
 	if (required)
 		buf_puts(b, " <span class=\"required\">*</span>");
 	buf_puts(b, "</label>\n  <div class=\"controls\">\n    ");
-	if (f->type == FT_TEXTAREA) {
-		buf_puts(b, "<textarea rows=\"3\" name=\"" PARAM "mapping_");
-		alertform_escape(b, f->key);
-		buf_puts(b, "\" id=\"");
-		put_id(b, "mapping_", f->key);
-		buf_puts(b, "\"></textarea>");
-	} else {
-		buf_puts(b, "<input type=\"text\" name=\"" PARAM "mapping_");
-		alertform_escape(b, f->key);
-		buf_puts(b, "\" id=\"");
-		put_id(b, "mapping_", f->key);
-		if (list) {
-			buf_puts(b, "\" list=\"");
-			put_id(b, "choices_", f->key);
-		}
-		buf_puts(b, "\"/>");
-		if (list)
-			put_datalist(b, f);
+	/* one plain text input per field, textareas included: plain inputs
+	 * are what ES 8's detection editor keeps */
+	buf_puts(b, "<input type=\"text\" name=\"" PARAM "mapping_");
+	alertform_escape(b, f->key);
+	buf_puts(b, "\" id=\"");
+	put_id(b, "mapping_", f->key);
+	if (list) {
+		buf_puts(b, "\" list=\"");
+		put_id(b, "choices_", f->key);
 	}
+	buf_puts(b, "\"/>");
+	if (list)
+		put_datalist(b, f);
 	buf_puts(b, "\n    <span class=\"help-block\">");
 	put_help(b, f, required);
 	buf_puts(b, "</span>\n  </div>\n</div>\n");
@@ -247,24 +241,30 @@ static void put_artifact(struct buf *b, const struct catalog *cat, int n)
 
 	put_row(b, n, "", "",
 		"type|value|description, e.g. IP Address|$result.src$|Source (the form ES 8 shows); when set it is used instead of the three fields below.");
+	/* a plain input offering the org's types (one list for all rows) */
 	buf_printf(
 		b,
-		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%dtype\">Artifact %d type</label>\n  <div class=\"controls\">\n    <select name=\"" PARAM
-		"artifact%dtype\" id=\"qradar_soar_artifact%dtype\">\n      <option value=\"\">(none)</option>\n",
+		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%dtype\">Artifact %d type</label>\n  <div class=\"controls\">\n    <input type=\"text\" name=\"" PARAM
+		"artifact%dtype\" id=\"qradar_soar_artifact%dtype\" list=\"qradar_soar_artifact_types\"/>\n",
 		n, n, n, n);
-	json_array_foreach(ents, i, t) {
-		const char *name =
-			json_string_value(json_object_get(t, "name"));
+	if (n == 1) {
+		buf_puts(b,
+			 "    <datalist id=\"qradar_soar_artifact_types\">\n");
+		json_array_foreach(ents, i, t) {
+			const char *name =
+				json_string_value(json_object_get(t, "name"));
 
-		if (!alertform_artifact_type_ok(t))
-			continue;
-		buf_puts(b, "      <option value=\"");
-		alertform_escape(b, name);
-		buf_puts(b, "\">");
-		alertform_escape(b, name);
-		buf_puts(b, "</option>\n");
+			if (!alertform_artifact_type_ok(t))
+				continue;
+			buf_puts(b, "      <option value=\"");
+			alertform_escape(b, name);
+			buf_puts(b, "\"/>\n");
+		}
+		buf_puts(b, "    </datalist>\n");
 	}
-	buf_puts(b, "    </select>\n  </div>\n</div>\n");
+	buf_puts(
+		b,
+		"    <span class=\"help-block\">One of the org's artifact types (the list offers them).</span>\n  </div>\n</div>\n");
 	put_row(b, n, "value", " value",
 		"Tokens such as $result.src$; several values of a multi-value field become several artifacts.");
 	put_row(b, n, "description", " description", "Optional.");

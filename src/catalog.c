@@ -107,8 +107,9 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 		f->type = type_of(f->input_type);
 		req = str_or_null(d, "required");
 		f->required = req && strcmp(req, "always") == 0;
-		f->read_only = json_is_true(json_object_get(d, "read_only")) &&
-			       !is_override(name);
+		f->server_read_only =
+			json_is_true(json_object_get(d, "read_only"));
+		f->read_only = f->server_read_only && !is_override(name);
 		f->deprecated = json_is_true(json_object_get(d, "deprecated"));
 		f->rich_text = json_is_true(json_object_get(d, "rich_text"));
 		f->server_default = json_is_true(

@@ -34,8 +34,9 @@ struct fielddef {
 	const char *text;	/* UI label */
 	const char *input_type; /* as the server spells it */
 	enum field_type type;
-	int required;  /* required == "always" */
-	int read_only; /* read_only and not a known override */
+	int required;	      /* required == "always" */
+	int read_only;	      /* read_only and not a known override */
+	int server_read_only; /* read_only as the server says it */
 	int deprecated;
 	int rich_text;
 	int server_default; /* default_chosen_by_server */

@@ -37,10 +37,11 @@ int confwrite_value_safe(const char *s)
 
 int confwrite_mappable(const struct fielddef *f)
 {
-	/* The same rules the engine applies when it maps (casebuild.c skips
-	 * read-only fields and types it cannot convert); deprecated fields
-	 * are left out so new alerts do not start using them. */
-	return !f->read_only && !f->deprecated && f->type != FT_OTHER &&
+	/* Fields the server calls read-only are not offered (the engine still
+	 * accepts a mapping of inc_training that an older saved search has,
+	 * for creates); deprecated fields are left out so new alerts do not
+	 * start using them; types the engine cannot convert neither. */
+	return !f->server_read_only && !f->deprecated && f->type != FT_OTHER &&
 	       confwrite_key_safe(f->key);
 }
 

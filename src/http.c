@@ -241,8 +241,12 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST,
 			 h->o.skip_host_check ? 0L : 2L);
-	if (h->o.ca_file)
+	if (h->o.ca_file) {
+		/* that bundle only: not also a CA directory compiled into
+		 * the system's libcurl (Debian's has /etc/ssl/certs) */
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	if (h->o.https_only)
 		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	if (h->o.proxy)

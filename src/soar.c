@@ -200,15 +200,22 @@ static int call(struct soar *s, const char *method, const char *path,
 			rc = SOAR_PROXY;
 			goto out;
 		}
+		if (rc == HTTP_OTHER) {
+			/* a bad URL, an answer over the size cap…: not an
+			 * outage, so neither retried nor marking SOAR down */
+			http_response_free(&r);
+			rc = SOAR_SERVER;
+			goto out;
+		}
 		if (rc == HTTP_OK && !retryable(r.status) &&
 		    strncasecmp(r.content_type, "text/html", 9) != 0) {
 			soar_status_message(&r, msg, sizeof(msg));
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
 				 method, path, s->host, r.status,
 				 msg[0] ? " " : "", msg);
-			rc = (r.status == 401 || r.status == 403)
-				     ? SOAR_AUTH
-				     : SOAR_REFUSED;
+			rc = (r.status == 401 || r.status == 403) ? SOAR_AUTH
+			     : r.status == 409 ? SOAR_CONFLICT
+					       : SOAR_REFUSED;
 			http_response_free(&r);
 			goto out;
 		}
@@ -346,7 +353,8 @@ static int login(struct soar *s, char *err, size_t n)
 				 s->o->secret);
 		if (!body) {
 			snprintf(err, n, "out of memory");
-			return SOAR_NOMEM;
+			rc = SOAR_NOMEM;
+			goto out;
 		}
 		rc = call(s, "POST", "/rest/session", body, 1, &sess, NULL, err,
 			  n);
@@ -400,6 +408,13 @@ static long default_budget(void)
 	return v;
 }
 
+/* An IPv6 literal as the setup page accepts it (with or without
+ * brackets) must be bracketed in a URL. */
+static int bracket(const char *host)
+{
+	return strchr(host, ':') && host[0] != '[';
+}
+
 static int is_system_ca(const char *v)
 {
 	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
@@ -442,7 +457,9 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		ho.timeout_ms = s->budget_ms;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	snprintf(s->host, sizeof(s->host), "%s", o->host ? o->host : "");
-	snprintf(s->base, sizeof(s->base), "https://%s:%d", s->host, s->port);
+	snprintf(s->base, sizeof(s->base), "https://%s%s%s:%d",
+		 bracket(s->host) ? "[" : "", s->host,
+		 bracket(s->host) ? "]" : "", s->port);
 	log_add_secret(o->secret);
 	log_add_secret(o->proxy_password);
 	if (!is_system_ca(o->verify))
@@ -592,8 +609,9 @@ char *soar_case_url_of(const char *host, int port, long long org_id,
 		buf_printf(&b, "https://%s/app/respond/#cases/%lld", host + 11,
 			   id);
 	else
-		buf_printf(&b, "https://%s:%d/#incidents/%lld?orgId=%lld", host,
-			   port, id, org_id);
+		buf_printf(&b, "https://%s%s%s:%d/#incidents/%lld?orgId=%lld",
+			   bracket(host) ? "[" : "", host,
+			   bracket(host) ? "]" : "", port, id, org_id);
 	return buf_take(&b);
 }
 
@@ -627,6 +645,14 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out,
 	json_decref(q);
 	if (rc)
 		return rc;
+	/* no data array is not "no case": creating then would duplicate */
+	if (!json_is_array(json_object_get(res, "data"))) {
+		snprintf(err, n,
+			 "SOAR POST %s on %s: the answer has no data array",
+			 path, s->host);
+		json_decref(res);
+		return SOAR_SERVER;
+	}
 	first = json_array_get(json_object_get(res, "data"), 0);
 	if (first)
 		*out = json_incref(first);
@@ -746,12 +772,28 @@ int soar_update_case(struct soar *s, const json_t *incident,
 	long long id = json_integer_value(json_object_get(incident, "id"));
 	int rc = SOAR_OK, attempt;
 
+	if (id <= 0) {
+		snprintf(err, n, "SOAR returned a case without an id on %s",
+			 s->host);
+		return SOAR_SERVER;
+	}
+
 	*npatched = 0;
 	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld",
 		 s->org_id, id);
-	cur_inc = json_incref((json_t *)incident);
 	for (attempt = 0; attempt < 3; attempt++) {
-		patch = json_pack("{s:[],s:O}", "changes", "version",
+		/* the case as it is now: a query's row may be partial (no
+		 * properties) or already stale, and vers must be current */
+		rc = call(s, "GET", path, NULL, 1, &cur_inc, NULL, err, n);
+		if (rc)
+			goto out;
+		if (!json_is_object(cur_inc)) {
+			snprintf(err, n, "SOAR GET %s on %s: not an incident",
+				 path, s->host);
+			rc = SOAR_SERVER;
+			goto out;
+		}
+		patch = json_pack("{s:[],s:O?}", "changes", "version",
 				  json_object_get(cur_inc, "vers"));
 		if (!patch) {
 			rc = SOAR_NOMEM;
@@ -765,7 +807,7 @@ int soar_update_case(struct soar *s, const json_t *incident,
 				     *cur;
 			const char *w;
 
-			if (!f ||
+			if (!f || f->server_read_only ||
 			    strcmp(f->name, "splunk_notable_event_id") == 0)
 				continue;
 			cur = f->prefix ? json_object_get(
@@ -786,20 +828,19 @@ int soar_update_case(struct soar *s, const json_t *incident,
 		if (*npatched == 0)
 			goto out;
 		rc = call(s, "PATCH", path, patch, 1, &res, NULL, err, n);
-		if (rc)
+		/* 409 (a database-level conflict) or 200 with success false (a
+		 * conflicting edit): re-read and try again with fresh values */
+		if (rc && rc != SOAR_CONFLICT)
 			goto out;
-		if (!json_is_false(json_object_get(res, "success")))
+		if (rc == SOAR_OK &&
+		    !json_is_false(json_object_get(res, "success")))
 			goto out;
-		/* a conflicting edit: re-read and try again with fresh values */
 		json_decref(patch);
 		patch = NULL;
 		json_decref(res);
 		res = NULL;
 		json_decref(cur_inc);
 		cur_inc = NULL;
-		rc = call(s, "GET", path, NULL, 1, &cur_inc, NULL, err, n);
-		if (rc)
-			goto out;
 	}
 	snprintf(
 		err, n,
@@ -848,6 +889,13 @@ int soar_add_artifacts(struct soar *s, long long case_id,
 	rc = call(s, "GET", path, NULL, 1, &have, NULL, err, n);
 	if (rc)
 		return rc;
+	if (!json_is_array(have)) {
+		/* not knowing what the case has would add everything again */
+		snprintf(err, n, "SOAR GET %s on %s: not an array of artifacts",
+			 path, s->host);
+		json_decref(have);
+		return SOAR_SERVER;
+	}
 	json_array_foreach(artifacts, i, a) {
 		const char *t = json_string_value(json_object_get(a, "type"));
 		const char *v = json_string_value(json_object_get(a, "value"));

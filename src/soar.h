@@ -39,7 +39,8 @@ enum soar_err {
 	SOAR_SERVER,  /* 5xx after retries, or an unparsable answer */
 	SOAR_PROXY,   /* proxy refused the tunnel */
 	SOAR_NOMEM,
-	SOAR_UNKNOWN /* a create was sent but not answered: may exist */
+	SOAR_UNKNOWN, /* a create was sent but not answered: may exist */
+	SOAR_CONFLICT /* 409: a conflicting change (PATCH re-reads, retries) */
 };
 
 struct soar;

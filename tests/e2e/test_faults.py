@@ -158,6 +158,32 @@ def seed_case(emu, key, name="Old title"):
 
 
 # ---------------------------------------------------------------------------
+def scenario_patch_409(emu):
+    """A 409 on PATCH is a conflict at the database: re-read and retry."""
+    p, home = fresh(emu, [row(1)])
+    old = seed_case(emu, "E1@@notable@@x1")
+    emu.soar_ctl("POST", "/_emu/fault", {"path": PATCH, "method": "PATCH", "status": 409})
+    r = run(emu, p, home)
+    name = "PATCH 409"
+    t.ok(r.rc == 0, name + ": exit 0", (r.rc, r.err))
+    pats = reqs(emu, PATCH, "PATCH")
+    t.ok([x["status"] for x in pats] == [409, 200], name + ": PATCH again after the 409",
+         [x["status"] for x in pats])
+    t.ok(cases(emu)[0]["name"] == "Rule 1" and len(cases(emu)) == 1,
+         name + ": the one case is updated", [c["name"] for c in cases(emu)])
+
+
+def scenario_query_without_data(emu):
+    """An answer that is not a query result is no reason to create a case."""
+    p, home = fresh(emu, [row(1)])
+    seed_case(emu, "E1@@notable@@x1")
+    emu.soar_ctl("POST", "/_emu/fault", {"path": QUERY, "status": 200, "body": {"unexpected": True}})
+    r = run(emu, p, home)
+    name = "query answer without data"
+    t.ok(r.rc == 6 and len(cases(emu)) == 1 and not reqs(emu, INCIDENTS, "POST"),
+         name + ": reported (exit 6), no duplicate created", (r.rc, len(cases(emu))))
+
+
 def scenario_patch_conflict_injected(emu):
     p, home = fresh(emu, [row(1)])
     old = seed_case(emu, "E1@@notable@@x1")
@@ -167,9 +193,9 @@ def scenario_patch_conflict_injected(emu):
     name = "PATCH conflict (injected)"
     t.ok(r.rc == 0, name + ": exit 0", (r.rc, r.err))
     i = "/incidents/%d" % old["id"]
-    t.ok(soar_calls(emu) == ["POST /incidents/query_paged", "PATCH " + i, "GET " + i, "PATCH " + i,
-                             "GET %s/artifacts" % i, "POST %s/artifacts" % i],
-         name + ": lookup, PATCH refused, re-read, PATCH again, artifacts", soar_calls(emu))
+    t.ok(soar_calls(emu) == ["POST /incidents/query_paged", "GET " + i, "PATCH " + i, "GET " + i,
+                             "PATCH " + i, "GET %s/artifacts" % i, "POST %s/artifacts" % i],
+         name + ": lookup, read, PATCH refused, re-read, PATCH again, artifacts", soar_calls(emu))
     c = cases(emu)
     t.ok(len(c) == 1 and c[0]["name"] == "Rule 1", name + ": the one case holds the new title",
          [(x["id"], x["name"]) for x in c])
@@ -197,7 +223,7 @@ def scenario_patch_conflict_bump(emu):
          name + ": the stale PATCH is refused, the re-read one applied", pats)
     t.ok(len(pats) == 2 and pats[1]["body"].get("version") == pats[1]["version_at_request"],
          name + ": the second PATCH carries the version it re-read", pats)
-    t.ok(len(reqs(emu, PATCH, "GET")) == 1, name + ": the case is re-read once")
+    t.ok(len(reqs(emu, PATCH, "GET")) == 2, name + ": the case is read, then re-read once")
     c = cases(emu)
     t.ok(len(c) == 1 and c[0]["name"] == "Rule 1", name + ": one case, mapped title applied",
          [x["name"] for x in c])
@@ -535,7 +561,8 @@ def secret_grep(emu_list):
          leaked)
 
 
-SCENARIOS = [scenario_patch_conflict_injected, scenario_patch_conflict_bump,
+SCENARIOS = [scenario_patch_conflict_injected, scenario_patch_conflict_bump, scenario_patch_409,
+             scenario_query_without_data,
              scenario_reset_on_create, scenario_reset_then_query_fails, scenario_slow_within_budget, scenario_slow_beyond_budget,
              scenario_hung_server_many_rows,
              scenario_closed_case_not_reused, scenario_html_502, scenario_retry_after,

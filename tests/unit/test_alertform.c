@@ -77,15 +77,17 @@ int main(void)
 	ok(strstr(h, "list=\"qradar_soar_choices_sev\"") && strstr(h, "<datalist id=\"qradar_soar_choices_sev\">"),
 	   "select offers a datalist, value stays free text");
 	ok(strstr(h, "Comma-separated, from: t&amp;1.") != NULL, "multiselect choices");
-	ok(strstr(h, "<textarea rows=\"3\" name=\"action.qradar_soar.param.mapping_body\"") != NULL,
-	   "textarea for a textarea field");
+	ok(strstr(h, "<input type=\"text\" name=\"action.qradar_soar.param.mapping_body\"") != NULL &&
+	   !strstr(h, "<textarea") && !strstr(h, "<select"),
+	   "a plain input for a textarea field; no textarea or select anywhere");
 	ok(strstr(h, "<option value=\"true\"></option>") != NULL, "boolean offers true/false");
 	ok(strstr(h, "mapping_name") < strstr(h, "mapping_sev") &&
 	   strstr(h, "mapping_sev") < strstr(h, "mapping_zeta"),
 	   "name first, then required fields, then the catalogue's order");
 	is_int(count(h, "name=\"action.qradar_soar.param.artifact"), 12, "3 artifact rows of 4 inputs");
 	ok(strstr(h, "param.artifact3description") && !strstr(h, "param.artifact4"), "rows 1..num_artifacts");
-	is_int(count(h, "<option value=\"IP Address\">IP Address</option>"), 3, "type choices in every row");
+	is_int(count(h, "list=\"qradar_soar_artifact_types\""), 3, "every type input offers the types");
+	is_int(count(h, "<option value=\"IP Address\"/>"), 1, "the types listed once");
 	ok(strstr(h, "Evil&quot;&gt;&lt;script&gt;x&lt;/script&gt;") != NULL, "type name escaped");
 	ok(!strstr(h, "Off Type") && !strstr(h, "A File"), "disabled and file types left out");
 	ok(!strstr(h, "<script") && !strstr(h, "onmouseover='"),
