@@ -115,6 +115,26 @@ static int merge_params(json_t *dst, const json_t *obj, const char *prefix)
 	return 0;
 }
 
+/* Per key of raw: no $result. token → the configuration's expansion. */
+static int keep_expanded(json_t *raw, const json_t *configuration)
+{
+	void *it;
+	json_t *done;
+
+	/* json_object_iter_set: the documented way to replace a value while
+	 * iterating */
+	for (it = json_object_iter(raw); it;
+	     it = json_object_iter_next(raw, it)) {
+		done = json_object_get(configuration, json_object_iter_key(it));
+		if (json_is_string(done) &&
+		    !strstr(json_string_value(json_object_iter_value(it)),
+			    "$result.") &&
+		    json_object_iter_set(raw, it, done) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static const json_t *entry_content(const json_t *doc)
 {
 	return json_object_get(json_array_get(json_object_get(doc, "entry"), 0),
@@ -125,7 +145,9 @@ static const json_t *entry_content(const json_t *doc)
  * Splunk resolves $result.x$ in the payload's configuration from the first
  * row only. For scheduled searches the raw templates are read back so every
  * row gets its own values: the action's defaults, then the saved search's
- * own parameters over them.
+ * own parameters over them. A template without $result. is the same for
+ * every row, and Splunk expanded tokens in it that only Splunk knows
+ * ($alert.severity$, $job.*$, $description$…): the payload's value is kept.
  */
 static int load_templates(struct run *r, json_t **out, char *err, size_t n)
 {
@@ -151,7 +173,8 @@ static int load_templates(struct run *r, json_t **out, char *err, size_t n)
 		goto fail;
 	if (merge_params(merged, entry_content(defs), "param.") ||
 	    merge_params(merged, entry_content(saved),
-			 "action.qradar_soar.param."))
+			 "action.qradar_soar.param.") ||
+	    keep_expanded(merged, r->p.configuration))
 		goto nomem;
 	json_decref(defs);
 	json_decref(saved);
@@ -562,7 +585,16 @@ int action_execute(void)
 	for (k = 0; k < LANES_MAX; k++)
 		r.slot_lane[k] = -1;
 	if (payload_read_fd(&r.p, 0, err, sizeof(err)) != PAYLOAD_OK) {
+		/* the failure line carries what is known: nothing of the
+		 * payload (it may hold the session key) */
+		r.cam.action_name = "qradar_soar";
 		errorf("%s", err);
+		log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
+		log_cam(LOG_ERROR, &r.cam, NULL, NULL, NULL, err, "failure",
+			NULL);
+		log_close();
+		payload_free(&r.p);
+		pthread_mutex_destroy(&r.rc_mu);
 		return EXIT_PAYLOAD;
 	}
 	log_add_secret(r.p.session_key);

@@ -152,6 +152,12 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 	} else {
 		root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 		if (!root) {
+			/* jansson quotes the input "near '…'": that piece may
+			 * be the session key, so the message stops before it */
+			char *near = strstr(je.text, " near '");
+
+			if (near)
+				*near = '\0';
 			snprintf(
 				err, n,
 				"payload: invalid JSON at line %d column %d: %s",

@@ -171,13 +171,20 @@ def scenario_scheduled_templates():
             "saved_searches": [{"owner": "admin", "app": "search", "name": "Brute Force",
                                 "content": {"action.qradar_soar": "1",
                                             "action.qradar_soar.param.mapping_name":
-                                            "Scheduled: $result.rule_title$"}}]})
-        pre = dict(conf, mapping_name="Scheduled: First")  # what splunkd pre-resolves
+                                            "Scheduled: $result.rule_title$",
+                                            "action.qradar_soar.param.mapping_description":
+                                            "Severity $alert.severity$ from $job.label$"}}]})
+        # what splunkd pre-resolves (the first row for $result.x$; everything
+        # else, such as $alert.severity$, for the whole alert)
+        pre = dict(conf, mapping_name="Scheduled: First", mapping_description="Severity 4 from Brute Force")
         p = al.payload(emu, res, pre, search_uri="/servicesNS/admin/search/saved/searches/Brute%20Force")
         rc, out, err = al.run(p, home)
         names = sorted(i["name"] for i in emu.soar_ctl("GET", "/_emu/incidents"))
         t.ok(rc == 0 and names == ["Scheduled: First", "Scheduled: Second", "Scheduled: Third"],
              "scheduled: every row resolved from the saved search's raw template", (rc, names, err))
+        descs = sorted((i.get("description") or {}).get("content", "") for i in emu.soar_ctl("GET", "/_emu/incidents"))
+        t.ok(descs == ["Severity 4 from Brute Force"] * 3,
+             "scheduled: a template without $result.x$ keeps Splunk's own expansion ($alert.*$, $job.*$)", descs)
         res2 = os.path.join(emu.workdir, "adhoc.csv.gz")
         al.write_results(res2, FIELDS, [dict(ROWS[2], event_id="")])
         rc, out, err = al.run(al.payload(emu, res2, dict(conf, mapping_name="Ad hoc $result.rule_title$",
