@@ -144,8 +144,12 @@ def scenario_failures():
         rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, duplicates="1")), home)
         t.ok(rc == 4 and "Field X is bad" in err, "400: exit 4, SOAR's message quoted", err)
         t.ok(len(requests(emu, "/incidents$", "POST")) == n + 1, "400: never retried")
-        rc, out, err = al.run(None, home, raw=b"{not json")
-        t.ok(rc == 2, "unparsable payload: exit 2 before any request", err)
+        before = len(al.modalert_log(home))
+        rc, out, err = al.run(None, home, raw=b'{"session_key": admin-session-key}')
+        t.ok(rc == 2 and al.SESSION_KEY not in err, "unparsable payload: exit 2, the input not quoted", err)
+        t.ok('action_status="failure"' in al.modalert_log(home)[before:] and
+             al.SESSION_KEY not in al.modalert_log(home),
+             "unparsable payload: a CAM failure line", al.modalert_log(home)[before:])
         p2 = dict(p)
         del p2["session_key"]
         rc, out, err = al.run(p2, home)
