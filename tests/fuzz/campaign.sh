@@ -2,16 +2,18 @@
 # make fuzz: a libFuzzer campaign of SECONDS (default 300) per target,
 # built with clang, ASan and UBSan, starting from a copy of the committed
 # corpus (new inputs land in build/fuzz/<target>/, never in git).
+# FUZZ_TARGETS="persist setupform" limits it to those targets.
 set -eu
 secs=${1:-300}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 flags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(pkg-config --cflags libcurl jansson zlib openssl libxml-2.0)"
-libs="$(pkg-config --libs libcurl jansson zlib openssl libxml-2.0) -lm"
+libs="$(pkg-config --libs libcurl jansson zlib openssl libxml-2.0) -lm -pthread"
 srcs=$(ls src/*.c | grep -v '_main\.c$')
 for t in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)
 	target=${name#fuzz_}
+	case " ${FUZZ_TARGETS:-$target} " in *" $target "*) ;; *) continue ;; esac
 	out="build/fuzz/$target"
 	mkdir -p "$out/corpus"
 	cp -r "tests/fuzz/corpus/$target/." "$out/corpus/" 2>/dev/null || true
