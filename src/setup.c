@@ -320,16 +320,11 @@ static int save(struct splunkd *d, const struct setup_form *f,
 	int rc, status = 500, undone;
 
 	rc = splunkd_get(d, STANZA_PATH, &feed, e, sizeof(e));
-	if (rc == SPLUNKD_NOTFOUND) {
-		snprintf(
-			o->text, sizeof(o->text),
-			"Setup failed: alert_actions.conf has no [qradar_soar] stanza (%s); reinstall the app. Nothing was changed.",
-			e);
-		goto out;
-	}
-	if (rc)
+	if (rc && rc != SPLUNKD_NOTFOUND)
 		goto fail;
-	old = setuptx_feed_content(feed);
+	/* no stanza yet (the app's default was removed): it is created, and
+	 * removed again on a rollback */
+	old = rc == SPLUNKD_NOTFOUND ? NULL : setuptx_feed_content(feed);
 	old_host = str(old, "param.host");
 	old_user = str(old, "param.user");
 	old_puser = str(old, "param.proxy_user");

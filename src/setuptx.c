@@ -11,7 +11,7 @@
 #define PASSWORDS NS "/storage/passwords"
 #define APP_PATH NS "/apps/local/" QS_APP
 
-enum step_kind { ST_PASSWORD, ST_CONF, ST_FORM, ST_APP };
+enum step_kind { ST_PASSWORD, ST_CONF, ST_CONF_NEW, ST_FORM, ST_APP };
 
 /* One journalled write and what undoes it. */
 struct step {
@@ -236,6 +236,28 @@ int setuptx_conf_set(struct setuptx *tx, const char *path, const json_t *kv,
 
 	if (!s.path || !s.kv)
 		goto nomem;
+	if (!old) {
+		json_t *create = json_object();
+		char *slash = strrchr(s.path, '/');
+
+		if (!create || !slash ||
+		    json_object_set_new(create, "name",
+					json_string(slash + 1)) ||
+		    json_object_update(create, (json_t *)kv)) {
+			json_decref(create);
+			goto nomem;
+		}
+		*slash = '\0';
+		rc = post_kv(tx->d, s.path, create, err, n);
+		*slash = '/';
+		json_decref(create);
+		if (rc) {
+			step_free(&s);
+			return rc;
+		}
+		s.kind = ST_CONF_NEW;
+		return journal(tx, &s, err, n);
+	}
 	json_object_foreach((json_t *)kv, k, v) {
 		const char *was = json_string_value(json_object_get(old, k));
 
@@ -347,6 +369,9 @@ static int undo(struct splunkd *d, const struct step *s, char *err, size_t n)
 		return rc == SPLUNKD_NOTFOUND ? SPLUNKD_OK : rc;
 	case ST_CONF:
 		return post_kv(d, s->path, s->kv, err, n);
+	case ST_CONF_NEW:
+		rc = splunkd_delete(d, s->path, err, n);
+		return rc == SPLUNKD_NOTFOUND ? SPLUNKD_OK : rc;
 	case ST_FORM:
 		if (!s->had_old)
 			return SPLUNKD_OK;
@@ -370,6 +395,9 @@ static const char *step_name(const struct step *s, char *out, size_t n)
 		break;
 	case ST_CONF:
 		snprintf(out, n, "the keys written to %s", s->path);
+		break;
+	case ST_CONF_NEW:
+		snprintf(out, n, "the stanza created at %s", s->path);
 		break;
 	case ST_FORM:
 		snprintf(out, n, "the alert form at %s", s->path);

@@ -41,7 +41,8 @@ int setuptx_password_delete(struct setuptx *tx, const char *realm,
 			    const char *user, char *err, size_t n);
 
 /* POSTs kv (an object of strings) to the stanza at path; old is the
- * stanza's content before (borrowed; NULL = empty). */
+ * stanza's content before (borrowed). old NULL: the stanza does not exist;
+ * it is created (POST to the conf with name=) and deleted on rollback. */
 int setuptx_conf_set(struct setuptx *tx, const char *path, const json_t *kv,
 		     const json_t *old, char *err, size_t n);
 

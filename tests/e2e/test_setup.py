@@ -301,6 +301,27 @@ try:
         t.ok(any(x["status"] == 200 and x["user"] == "squid" for x in tunnels),
              "proxy: SOAR was reached through the tunnel", tunnels)
 
+        # ---- no [qradar_soar] stanza at all: created, and removed on rollback
+        def rest(method, path):
+            req = urllib.request.Request(emu.splunkd_url() + path + "?output_mode=json", method=method,
+                                         headers={"Authorization": "Splunk " + al.SESSION_KEY})
+            try:
+                with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=emu.ca)) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        sp = "/servicesNS/nobody/SA_QRadar_SOAR/configs/conf-alert_actions/qradar_soar"
+        t.ok(rest("DELETE", sp) == 200 and rest("GET", sp) == 404, "no stanza: removed for the test")
+        emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/data/ui/alerts/qradar_soar$", "method": "POST",
+                                                "count": 1, "status": 500})
+        r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", **via))
+        t.ok(r[0] == 500 and rest("GET", sp) == 404,
+             "no stanza: a failed setup removes the stanza it created", (r, rest("GET", sp)))
+        r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", **via))
+        stanza = state(emu)["conf"].get("alert_actions", {}).get("qradar_soar") or {}
+        t.ok(r[0] == 200 and stanza.get("param.host") == "127.0.0.1" and "param.mapping_name" in stanza,
+             "no stanza: setup creates it with every key", (r, sorted(stanza)[:5]))
+
         # ---- no secret anywhere ------------------------------------------
         st = state(emu)
         leaked = []

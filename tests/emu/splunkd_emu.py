@@ -316,6 +316,15 @@ class SplunkdEmu:
             if stanza not in conf:
                 return err(404, "Could not find object id=%s" % stanza, json_mode)
             return self.feed([self.entry(stanza, dict(conf[stanza]), path=path)], json_mode)
+        if method == "DELETE" and stanza:
+            if "admin_all_objects" not in caps:
+                return err(403, "You (user=%s) do not have permission to perform this operation "
+                                "(requires capability: admin_all_objects)." % user, json_mode)
+            if stanza not in conf:
+                return err(404, "Could not find object id=%s" % stanza, json_mode)
+            del conf[stanza]
+            self.writes.append({"what": "conf-%s/%s" % (file, stanza), "user": user, "form": "DELETE"})
+            return self.feed([], json_mode)
         if method != "POST":
             return err(405, "Method not allowed", json_mode)
         if form is None:
