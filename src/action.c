@@ -5,6 +5,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "payload.h"
+#include "secret.h"
 #include "soar.h"
 #include "splunkd.h"
 
@@ -698,14 +699,8 @@ out:
 	catalog_free(&r.cat);
 	if (r.have_cfg)
 		config_free(&r.cfg);
-	if (r.secret) {
-		explicit_bzero(r.secret, strlen(r.secret));
-		free(r.secret);
-	}
-	if (r.proxy_password) {
-		explicit_bzero(r.proxy_password, strlen(r.proxy_password));
-		free(r.proxy_password);
-	}
+	secret_free(r.secret);
+	secret_free(r.proxy_password);
 	splunkd_free(r.sd);
 	payload_free(&r.p);
 	log_close();

@@ -1,4 +1,5 @@
 #include "http.h"
+#include "secret.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -15,14 +16,6 @@ struct http {
 };
 
 static int curl_ready;
-
-static void wipe_free(char *p)
-{
-	if (!p)
-		return;
-	explicit_bzero(p, strlen(p));
-	free(p);
-}
 
 /* The caller's option strings may be stack buffers it wipes right after
  * (the proxy password), so the handle keeps its own copies. */
@@ -105,7 +98,7 @@ void http_free(struct http *h)
 		curl_easy_cleanup(h->curl);
 	free(h->ca_file);
 	free(h->proxy);
-	wipe_free(h->proxy_userpwd);
+	secret_free(h->proxy_userpwd);
 	free(h);
 }
 

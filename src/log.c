@@ -1,5 +1,6 @@
 #include "log.h"
 #include "buf.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,8 +117,7 @@ void log_forget_secrets(void)
 
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < L.nsecrets; i++) {
-		explicit_bzero(L.secrets[i], strlen(L.secrets[i]));
-		free(L.secrets[i]);
+		secret_free(L.secrets[i]);
 		L.secrets[i] = NULL;
 	}
 	L.nsecrets = 0;

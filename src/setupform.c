@@ -1,5 +1,6 @@
 #include "setupform.h"
 #include "log.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -426,14 +427,6 @@ static int check_proxy_host(struct ctx *c, const char *s)
 	return check_host(c, "proxy_host", h);
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 {
 	char *tmp[K_COUNT] = { 0 };
@@ -532,7 +525,7 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 cleanup:
 	for (i = 0; i < K_COUNT; i++)
 		if (keys[i].secret)
-			wipe_free(tmp[i]);
+			secret_free(tmp[i]);
 		else
 			free(tmp[i]);
 	return rc;
@@ -567,10 +560,10 @@ void setup_form_free(struct setup_form *f)
 	free(f->host);
 	free(f->org);
 	free(f->user);
-	wipe_free(f->secret);
+	secret_free(f->secret);
 	free(f->verify);
 	free(f->proxy_host);
 	free(f->proxy_user);
-	wipe_free(f->proxy_password);
+	secret_free(f->proxy_password);
 	memset(f, 0, sizeof *f);
 }

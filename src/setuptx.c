@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "confwrite.h"
 #include "log.h"
+#include "secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +32,6 @@ struct setuptx {
 	size_t n, alloc;
 };
 
-static void wipe_free(char *p)
-{
-	if (!p)
-		return;
-	explicit_bzero(p, strlen(p));
-	free(p);
-}
-
 int setuptx_new(struct setuptx **out, struct splunkd *d)
 {
 	*out = calloc(1, sizeof(**out));
@@ -53,7 +46,7 @@ static void step_free(struct step *s)
 	free(s->path);
 	free(s->realm);
 	free(s->user);
-	wipe_free(s->old);
+	secret_free(s->old);
 	json_decref(s->kv);
 	memset(s, 0, sizeof(*s));
 }
@@ -178,7 +171,7 @@ int setuptx_password_set(struct setuptx *tx, const char *realm,
 		return rc;
 	rc = password_put(tx->d, realm, user, secret, old != NULL, err, n);
 	if (rc) {
-		wipe_free(old);
+		secret_free(old);
 		return rc;
 	}
 	return password_step(tx, realm, user, old, err, n);
@@ -195,7 +188,7 @@ int setuptx_password_delete(struct setuptx *tx, const char *realm,
 		return rc;
 	path = entity_path(realm, user);
 	if (!path) {
-		wipe_free(old);
+		secret_free(old);
 		snprintf(err, n, "out of memory");
 		return SPLUNKD_NOMEM;
 	}
@@ -204,7 +197,7 @@ int setuptx_password_delete(struct setuptx *tx, const char *realm,
 	if (rc == SPLUNKD_NOTFOUND)
 		rc = SPLUNKD_OK;
 	if (rc) {
-		wipe_free(old);
+		secret_free(old);
 		return rc;
 	}
 	return password_step(tx, realm, user, old, err, n);

@@ -1,9 +1,10 @@
 #include "soar.h"
-#include "soar_internal.h"
 #include "buf.h"
 #include "catalog.h"
 #include "http.h"
 #include "log.h"
+#include "secret.h"
+#include "soar_internal.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -51,14 +52,6 @@ struct soar {
 	long budget_ms;
 	struct timespec start;
 };
-
-static void wipe_free(char *p)
-{
-	if (!p)
-		return;
-	explicit_bzero(p, strlen(p));
-	free(p);
-}
 
 static long elapsed_ms(const struct soar *s)
 {
@@ -278,7 +271,7 @@ static int call(struct soar *s, const char *method, const char *path,
 	if (rc == SOAR_OK && !relogged && strcmp(path, "/rest/session") == 0 &&
 	    strcmp(method, "POST") == 0 && r.session_cookie[0]) {
 		pthread_mutex_lock(&s->sess->mu);
-		wipe_free(s->sess->cookie);
+		secret_free(s->sess->cookie);
 		s->sess->cookie = dup_header("Cookie", r.session_cookie);
 		pthread_mutex_unlock(&s->sess->mu);
 		log_add_secret(r.session_cookie + strlen("JSESSIONID="));
@@ -345,8 +338,8 @@ static int login(struct soar *s, char *err, size_t n)
 		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err,
 			  n);
 	} else {
-		wipe_free(s->sess->cookie);
-		wipe_free(s->sess->csrf);
+		secret_free(s->sess->cookie);
+		secret_free(s->sess->csrf);
 		s->sess->cookie = s->sess->csrf = NULL;
 		/* never "interactive": that would log the user out of the UI */
 		body = json_pack("{s:s,s:s}", "email", s->o->user, "password",
@@ -497,7 +490,7 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		}
 		len = EVP_EncodeBlock(enc, (const unsigned char *)buf_str(&kv),
 				      (int)kv.len);
-		wipe_free(buf_take(&kv));
+		secret_free(buf_take(&kv));
 		enc[len] = '\0';
 		log_add_secret((const char *)enc);
 		s->auth = dup_header("Authorization", "Basic ");
@@ -505,7 +498,7 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 			struct buf a = BUF_INIT(16384);
 
 			buf_printf(&a, "Authorization: Basic %s", enc);
-			wipe_free(s->auth);
+			secret_free(s->auth);
 			s->auth = buf_take(&a);
 		}
 		memset(enc, 0, sizeof(enc));
@@ -525,10 +518,10 @@ void soar_free(struct soar *s)
 	if (!s)
 		return;
 	http_free(s->http);
-	wipe_free(s->auth);
+	secret_free(s->auth);
 	if (s->owns_sess && s->sess) {
-		wipe_free(s->sess->cookie);
-		wipe_free(s->sess->csrf);
+		secret_free(s->sess->cookie);
+		secret_free(s->sess->csrf);
 		pthread_mutex_destroy(&s->sess->mu);
 		free(s->sess);
 	}

@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "http.h"
 #include "log.h"
+#include "secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,9 +90,7 @@ void splunkd_free(struct splunkd *d)
 {
 	if (!d)
 		return;
-	if (d->auth)
-		explicit_bzero(d->auth, strlen(d->auth));
-	free(d->auth);
+	secret_free(d->auth);
 	free(d->base);
 	http_free(d->http);
 	free(d);
