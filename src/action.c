@@ -136,12 +136,6 @@ static int keep_expanded(json_t *raw, const json_t *configuration)
 	return 0;
 }
 
-static const json_t *entry_content(const json_t *doc)
-{
-	return json_object_get(json_array_get(json_object_get(doc, "entry"), 0),
-			       "content");
-}
-
 /*
  * Splunk resolves $result.x$ in the payload's configuration from the first
  * row only. For scheduled searches the raw templates are read back so every
@@ -172,8 +166,8 @@ static int load_templates(struct run *r, json_t **out, char *err, size_t n)
 	rc = splunkd_get(r->sd, r->p.search_uri, &saved, err, n);
 	if (rc)
 		goto fail;
-	if (merge_params(merged, entry_content(defs), "param.") ||
-	    merge_params(merged, entry_content(saved),
+	if (merge_params(merged, splunkd_entry_content(defs), "param.") ||
+	    merge_params(merged, splunkd_entry_content(saved),
 			 "action.qradar_soar.param.") ||
 	    keep_expanded(merged, r->p.configuration))
 		goto nomem;

@@ -324,7 +324,7 @@ static int save(struct splunkd *d, const struct setup_form *f,
 		goto fail;
 	/* no stanza yet (the app's default was removed): it is created, and
 	 * removed again on a rollback */
-	old = rc == SPLUNKD_NOTFOUND ? NULL : setuptx_feed_content(feed);
+	old = rc == SPLUNKD_NOTFOUND ? NULL : splunkd_entry_content(feed);
 	old_host = str(old, "param.host");
 	old_user = str(old, "param.user");
 	old_puser = str(old, "param.proxy_user");
@@ -578,7 +578,7 @@ static json_t *get(const struct req *r)
 			 "cannot read the saved configuration: %s", e);
 		goto fail;
 	}
-	c = setuptx_feed_content(feed);
+	c = splunkd_entry_content(feed);
 	p = json_object();
 	for (i = 0; p && saved_keys[i]; i++) {
 		snprintf(k, sizeof(k), "param.%s", saved_keys[i]);
@@ -586,7 +586,7 @@ static json_t *get(const struct req *r)
 	}
 	rc = splunkd_get(d, HISTORY_PATH, &hist, e, sizeof(e));
 	if (p && rc == SPLUNKD_OK) {
-		json_t *h = setuptx_feed_content(hist);
+		json_t *h = splunkd_entry_content(hist);
 		json_t *w = json_loads(str(h, "warnings"), 0, NULL);
 
 		json_object_set_new(

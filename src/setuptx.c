@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define NS "/servicesNS/nobody/" QS_APP
-#define PASSWORDS NS "/storage/passwords"
 #define APP_PATH NS "/apps/local/" QS_APP
 
 enum step_kind { ST_PASSWORD, ST_CONF, ST_CONF_NEW, ST_FORM, ST_APP };
@@ -89,27 +88,6 @@ static int journal(struct setuptx *tx, struct step *s, char *err, size_t n)
 	return SPLUNKD_OK;
 }
 
-json_t *setuptx_feed_content(const json_t *feed)
-{
-	json_t *c = json_object_get(
-		json_array_get(json_object_get(feed, "entry"), 0), "content");
-
-	return json_is_object(c) ? c : NULL;
-}
-
-/* The entity's path; splunkd.c knows how splunkd names entities. */
-static char *entity_path(const char *realm, const char *user)
-{
-	struct buf p = BUF_INIT(16384);
-	char *esc = splunkd_password_entity(realm, user);
-
-	if (!esc)
-		return NULL;
-	buf_printf(&p, "%s/%s", PASSWORDS, esc);
-	free(esc);
-	return buf_take(&p);
-}
-
 int setuptx_password_get(struct splunkd *d, const char *realm, const char *user,
 			 char **out, char *err, size_t n)
 {
@@ -130,12 +108,13 @@ static int password_put(struct splunkd *d, const char *realm, const char *user,
 	int rc;
 
 	if (!exists) {
-		rc = splunkd_post_form(d, PASSWORDS, create, NULL, err, n);
+		rc = splunkd_post_form(d, QS_PASSWORDS_PATH, create, NULL, err,
+				       n);
 		/* created meanwhile by someone else: update it */
 		if (rc != SPLUNKD_REFUSED || !strstr(err, "HTTP 409"))
 			return rc;
 	}
-	path = entity_path(realm, user);
+	path = splunkd_password_path(realm, user);
 	if (!path) {
 		snprintf(err, n, "out of memory");
 		return SPLUNKD_NOMEM;
@@ -186,7 +165,7 @@ int setuptx_password_delete(struct setuptx *tx, const char *realm,
 	rc = setuptx_password_get(tx->d, realm, user, &old, err, n);
 	if (rc || !old)
 		return rc;
-	path = entity_path(realm, user);
+	path = splunkd_password_path(realm, user);
 	if (!path) {
 		secret_free(old);
 		snprintf(err, n, "out of memory");
@@ -286,7 +265,7 @@ int setuptx_form_set(struct setuptx *tx, const char *path, const char *html,
 		return rc;
 	}
 	was = json_string_value(
-		json_object_get(setuptx_feed_content(j), "eai:data"));
+		json_object_get(splunkd_entry_content(j), "eai:data"));
 	if (was) {
 		s.had_old = 1;
 		s.old = strdup(was);
@@ -319,7 +298,7 @@ int setuptx_app_configured(struct setuptx *tx, char *err, size_t n)
 	if (rc)
 		return rc;
 	/* splunkd answers "0"/"1" or a JSON boolean, depending on version */
-	c = json_object_get(setuptx_feed_content(j), "configured");
+	c = json_object_get(splunkd_entry_content(j), "configured");
 	was = json_is_true(c) || (json_string_value(c) &&
 				  (strcmp(json_string_value(c), "1") == 0 ||
 				   strcmp(json_string_value(c), "true") == 0));
@@ -352,7 +331,7 @@ static int undo(struct splunkd *d, const struct step *s, char *err, size_t n)
 						  0, err, n);
 			return rc;
 		}
-		path = entity_path(s->realm, s->user);
+		path = splunkd_password_path(s->realm, s->user);
 		if (!path) {
 			snprintf(err, n, "out of memory");
 			return SPLUNKD_NOMEM;

@@ -59,8 +59,4 @@ int setuptx_app_configured(struct setuptx *tx, char *err, size_t n);
  * empty afterwards. */
 int setuptx_rollback(struct setuptx *tx, char *err, size_t n);
 
-/* The content object of the first entry of a splunkd JSON feed
- * (borrowed from feed), or NULL. */
-json_t *setuptx_feed_content(const json_t *feed);
-
 #endif

@@ -204,9 +204,17 @@ char *splunkd_escape(const char *s)
 	return http_escape(s);
 }
 
-char *splunkd_password_entity(const char *realm, const char *user)
+json_t *splunkd_entry_content(const json_t *feed)
 {
-	struct buf b = BUF_INIT(8192);
+	json_t *c = json_object_get(
+		json_array_get(json_object_get(feed, "entry"), 0), "content");
+
+	return json_is_object(c) ? c : NULL;
+}
+
+char *splunkd_password_path(const char *realm, const char *user)
+{
+	struct buf b = BUF_INIT(8192), p = BUF_INIT(32768);
 	const char *parts[2] = { realm, user }, *s;
 	char *esc;
 	int i;
@@ -223,28 +231,30 @@ char *splunkd_password_entity(const char *realm, const char *user)
 		return NULL;
 	esc = http_escape(buf_str(&b));
 	buf_free(&b);
-	return esc;
+	if (!esc)
+		return NULL;
+	buf_printf(&p, "%s/%s", QS_PASSWORDS_PATH, esc);
+	free(esc);
+	return buf_take(&p);
 }
 
 int splunkd_get_password(struct splunkd *d, const char *realm, const char *user,
 			 const char *what, char **secret, char *err,
 			 size_t errlen)
 {
-	char *ent = NULL, path[8192];
+	char *path;
 	json_t *j = NULL;
 	const char *pw;
 	int rc;
 
 	*secret = NULL;
-	ent = splunkd_password_entity(realm, user);
-	if (!ent) {
+	path = splunkd_password_path(realm, user);
+	if (!path) {
 		snprintf(err, errlen, "out of memory");
 		return SPLUNKD_NOMEM;
 	}
-	snprintf(path, sizeof(path),
-		 "/servicesNS/nobody/" QS_APP "/storage/passwords/%s", ent);
-	free(ent);
 	rc = splunkd_get(d, path, &j, err, errlen);
+	free(path);
 	if (rc == SPLUNKD_FORBIDDEN) {
 		snprintf(
 			err, errlen,
@@ -261,10 +271,8 @@ int splunkd_get_password(struct splunkd *d, const char *realm, const char *user,
 	}
 	if (rc)
 		return rc;
-	pw = json_string_value(json_object_get(
-		json_object_get(json_array_get(json_object_get(j, "entry"), 0),
-				"content"),
-		"clear_password"));
+	pw = json_string_value(
+		json_object_get(splunkd_entry_content(j), "clear_password"));
 	if (!pw || !*pw) {
 		snprintf(err, errlen, "the stored %s for realm %s is empty",
 			 what, realm);

@@ -30,6 +30,10 @@ int splunkd_open(struct splunkd **out, const char *server_uri,
 		 const char *session_key, char *err, size_t errlen);
 void splunkd_free(struct splunkd *d);
 
+/* The content object of the first entry of a splunkd JSON feed
+ * ({"entry":[{"content":{…}}]}), borrowed from feed, or NULL. */
+json_t *splunkd_entry_content(const json_t *feed);
+
 /* GET path (with output_mode=json added); *out is the parsed body. */
 int splunkd_get(struct splunkd *d, const char *path, json_t **out, char *err,
 		size_t errlen);
@@ -48,10 +52,14 @@ int splunkd_delete(struct splunkd *d, const char *path, char *err,
 #define QS_REALM_PREFIX "SA_QRadar_SOAR_"
 #define QS_PROXY_REALM "SA_QRadar_SOAR_proxy"
 
-/* The storage/passwords entity name of realm and user as a URL path
- * segment: "realm:user:" with ':' inside either part escaped as "\:" (as
- * splunkd names them), percent-encoded; malloc'd, NULL on out of memory. */
-char *splunkd_password_entity(const char *realm, const char *user);
+/* The app's storage/passwords collection. */
+#define QS_PASSWORDS_PATH "/servicesNS/nobody/" QS_APP "/storage/passwords"
+
+/* The path of the storage/passwords entity of realm and user: the entity
+ * name is "realm:user:" with ':' inside either part escaped as "\:" (as
+ * splunkd names them), percent-encoded under QS_PASSWORDS_PATH; malloc'd,
+ * NULL on out of memory. */
+char *splunkd_password_path(const char *realm, const char *user);
 /* The password of entity "<realm>:<user>:" (malloc'd, registered as a log
  * secret); what names it in errors ("SOAR credential", "proxy password").
  * 403 → SPLUNKD_FORBIDDEN naming list_storage_passwords; 404 →
