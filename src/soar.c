@@ -42,9 +42,8 @@ struct soar {
 	int port;
 	char *auth; /* "Authorization: Basic …" (API keys) */
 	struct soar_session *sess;
-	int owns_sess;		   /* the original handle; clones borrow */
-	struct soar_opts opts;	   /* a copy: callers pass a local */
-	const struct soar_opts *o; /* &opts */
+	int owns_sess;	       /* the original handle; clones borrow */
+	struct soar_opts opts; /* a copy: callers pass a local */
 	long long org_id;
 	char org_name[256];
 	json_t *fields; /* cached /types/incident/fields */
@@ -91,6 +90,12 @@ static int retryable(long status)
 	       status == 504 || status == 429;
 }
 
+/* The next wait of the capped exponential backoff. */
+static long next_backoff(long ms)
+{
+	return ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : ms * 2;
+}
+
 static void pause_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -117,7 +122,7 @@ static int call(struct soar *s, const char *method, const char *path,
 	const char *hdr[6];
 	struct http_response r;
 	long backoff = 1000;
-	int relogged = 0, rc, h;
+	int relogged = 0, rc, h, fatal;
 	unsigned gen;
 
 	if (out)
@@ -166,7 +171,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		explicit_bzero(csrf, sizeof(csrf));
 		if (rc == HTTP_OK && r.status >= 200 && r.status < 300)
 			break;
-		if (rc == HTTP_OK && r.status == 401 && !s->o->api_keys &&
+		if (rc == HTTP_OK && r.status == 401 && !s->opts.api_keys &&
 		    !relogged && strcmp(path, "/rest/session") != 0) {
 			http_response_free(&r);
 			relogged = 1;
@@ -178,46 +183,34 @@ static int call(struct soar *s, const char *method, const char *path,
 				goto out;
 			continue;
 		}
-		if (rc == HTTP_NOMEM) {
+		/* transport failures that are no outage are not retried (a
+		 * bad URL or an answer over the size cap is HTTP_OTHER), nor
+		 * do they mark SOAR down */
+		fatal = rc == HTTP_NOMEM   ? SOAR_NOMEM
+			: rc == HTTP_TLS   ? SOAR_TLS
+			: rc == HTTP_PROXY ? SOAR_PROXY
+			: rc == HTTP_OTHER ? SOAR_SERVER
+					   : SOAR_OK;
+		if (fatal) {
 			http_response_free(&r);
-			rc = SOAR_NOMEM;
+			rc = fatal;
 			goto out;
 		}
-		if (rc == HTTP_TLS) {
-			http_response_free(&r);
-			rc = SOAR_TLS;
-			goto out;
-		}
-		if (rc == HTTP_PROXY) {
-			http_response_free(&r);
-			rc = SOAR_PROXY;
-			goto out;
-		}
-		if (rc == HTTP_OTHER) {
-			/* a bad URL, an answer over the size cap…: not an
-			 * outage, so neither retried nor marking SOAR down */
-			http_response_free(&r);
-			rc = SOAR_SERVER;
-			goto out;
-		}
-		if (rc == HTTP_OK && !retryable(r.status) &&
-		    strncasecmp(r.content_type, "text/html", 9) != 0) {
-			soar_status_message(&r, msg, sizeof(msg));
-			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
-				 method, path, s->host, r.status,
-				 msg[0] ? " " : "", msg);
-			rc = (r.status == 401 || r.status == 403) ? SOAR_AUTH
-			     : r.status == 409 ? SOAR_CONFLICT
-					       : SOAR_REFUSED;
-			http_response_free(&r);
-			goto out;
-		}
-		/* transient: retry when allowed and within budget */
 		if (rc == HTTP_OK) {
 			soar_status_message(&r, msg, sizeof(msg));
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
 				 method, path, s->host, r.status,
 				 msg[0] ? " " : "", msg);
+			if (!retryable(r.status) &&
+			    strncasecmp(r.content_type, "text/html", 9) != 0) {
+				rc = (r.status == 401 || r.status == 403)
+					     ? SOAR_AUTH
+				     : r.status == 409 ? SOAR_CONFLICT
+						       : SOAR_REFUSED;
+				http_response_free(&r);
+				goto out;
+			}
+			/* transient: retry when allowed and within budget */
 			if (r.retry_after[0]) {
 				long ra = http_retry_after_ms(r.retry_after,
 							      time(NULL));
@@ -252,8 +245,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 		warnf("%s; retrying in %ld ms", err, backoff);
 		pause_ms(backoff);
-		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS
-						       : backoff * 2;
+		backoff = next_backoff(backoff);
 	}
 	rc = SOAR_OK;
 	if (out && r.body.len) {
@@ -285,7 +277,7 @@ out:
 static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
 {
 	const json_t *orgs = json_object_get(session, "orgs"), *o;
-	const char *want = s->o->org;
+	const char *want = s->opts.org;
 	const char *keys[] = { "cloud_account", "uuid", "name" };
 	struct buf seen = BUF_INIT(4096);
 	size_t i, k;
@@ -334,7 +326,7 @@ static int login(struct soar *s, char *err, size_t n)
 	int rc;
 
 	pthread_mutex_lock(&s->sess->mu);
-	if (s->o->api_keys) {
+	if (s->opts.api_keys) {
 		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err,
 			  n);
 	} else {
@@ -342,8 +334,8 @@ static int login(struct soar *s, char *err, size_t n)
 		secret_free(s->sess->csrf);
 		s->sess->cookie = s->sess->csrf = NULL;
 		/* never "interactive": that would log the user out of the UI */
-		body = json_pack("{s:s,s:s}", "email", s->o->user, "password",
-				 s->o->secret);
+		body = json_pack("{s:s,s:s}", "email", s->opts.user, "password",
+				 s->opts.secret);
 		if (!body) {
 			snprintf(err, n, "out of memory");
 			rc = SOAR_NOMEM;
@@ -355,14 +347,15 @@ static int login(struct soar *s, char *err, size_t n)
 	}
 	if (rc == SOAR_AUTH || rc == SOAR_REFUSED) {
 		snprintf(err + strlen(err), n - strlen(err),
-			 " (login as \"%s\" refused: check the %s)", s->o->user,
-			 s->o->api_keys ? "API key id and secret"
-					: "email and password");
+			 " (login as \"%s\" refused: check the %s)",
+			 s->opts.user,
+			 s->opts.api_keys ? "API key id and secret"
+					  : "email and password");
 		rc = SOAR_AUTH;
 	}
 	if (rc)
 		goto out;
-	if (!s->o->api_keys) {
+	if (!s->opts.api_keys) {
 		csrf = json_string_value(json_object_get(sess, "csrf_token"));
 		if (!csrf || !s->sess->cookie) {
 			snprintf(err, n, "SOAR login on %s returned no session",
@@ -442,7 +435,6 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 	}
 	s->owns_sess = 1;
 	s->opts = *o;
-	s->o = &s->opts;
 	s->port = o->port > 0 ? o->port : 443;
 	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : default_budget();
 	/* no single request may outlast the whole budget */
@@ -543,7 +535,6 @@ int soar_clone(struct soar **out, const struct soar *s, char *err, size_t n)
 	c->http = NULL;
 	c->auth = NULL;
 	c->owns_sess = 0;
-	c->o = &c->opts;
 	c->fields = json_incref(s->fields);
 	c->types = json_incref(s->types);
 	if ((s->auth && !(c->auth = strdup(s->auth))) ||
@@ -674,8 +665,7 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		warnf("%s; checking whether the case exists before retrying",
 		      err);
 		pause_ms(backoff);
-		backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS
-						       : backoff * 2;
+		backoff = next_backoff(backoff);
 		rc = soar_find_open_case(s, dedup_key, &found, err, n);
 		if (rc)
 			break; /* cannot tell: report rather than risk a second case */
