@@ -9,7 +9,8 @@
 #   make bench      speed and memory figures (never part of check)
 #   make fuzz       long libFuzzer campaigns (FUZZ_SECONDS each)
 #   make release    the shipped binaries, statically linked, in
-#                   build/release/bin (RELEASE=…); see docs-notes/packaging.md
+#                   build/release/bin (RELEASE=…); see the comment above
+#                   RELEASE below and the README's Binary File Declaration
 #   make package    dist/SA_QRadar_SOAR-<version>.spl from the release binaries
 #   make deps       install the Debian packages the build needs
 #

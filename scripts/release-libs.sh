@@ -8,8 +8,8 @@
 # as shared libraries; libxml2.a needs ICU, whose static data alone is 30 MB.
 # Built here with only what the action uses (HTTP and HTTPS over OpenSSL,
 # proxies, zlib; XML parsing from memory) they link statically with
-# Debian's libssl.a, libcrypto.a, libjansson.a and libz.a. See
-# docs-notes/packaging.md.
+# Debian's libssl.a, libcrypto.a, libjansson.a and libz.a. The README's
+# Binary File Declaration says what ships and why.
 #
 # Usage: OUT=build/release/3p sh scripts/release-libs.sh
 # Needs: apt-get source (a deb-src entry: make deps adds one), dpkg-dev,

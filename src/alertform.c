@@ -63,11 +63,10 @@ static void put_id(struct buf *b, const char *what, const char *key)
 	}
 }
 
-/* Disabled and hidden choices cannot be chosen (catalog.c agrees). */
+/* A choice the form can offer: usable, and with a label to show. */
 static int usable(const json_t *v)
 {
-	return !json_is_false(json_object_get(v, "enabled")) &&
-	       !json_is_true(json_object_get(v, "hidden")) &&
+	return fielddef_choice_usable(v) &&
 	       json_string_value(json_object_get(v, "label"));
 }
 

@@ -192,8 +192,7 @@ const struct fielddef *catalog_field(const struct catalog *c, const char *key)
 	return NULL;
 }
 
-/* Disabled and hidden choices cannot be chosen in the UI either. */
-static int usable(const json_t *v)
+int fielddef_choice_usable(const json_t *v)
 {
 	return !json_is_false(json_object_get(v, "enabled")) &&
 	       !json_is_true(json_object_get(v, "hidden"));
@@ -207,7 +206,7 @@ json_t *fielddef_choice(const struct fielddef *f, const char *label)
 	json_array_foreach(f->values, i, v) {
 		const char *l = json_string_value(json_object_get(v, "label"));
 
-		if (l && usable(v) && strcmp(l, label) == 0)
+		if (l && fielddef_choice_usable(v) && strcmp(l, label) == 0)
 			return json_incref(json_object_get(v, "value"));
 	}
 	return NULL;
@@ -225,7 +224,7 @@ char *fielddef_choices_text(const struct fielddef *f, char *out, size_t n)
 		const char *l = json_string_value(json_object_get(v, "label"));
 		int k;
 
-		if (!l || !usable(v))
+		if (!l || !fielddef_choice_usable(v))
 			continue;
 		k = snprintf(out + o, n - o, "%s%s", o ? ", " : "", l);
 		if (k < 0 || (size_t)k >= n - o) {

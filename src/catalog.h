@@ -69,6 +69,9 @@ const struct fielddef *catalog_field(const struct catalog *c, const char *key);
 /* The id (a new reference) of the enabled choice whose label equals label
  * exactly, or NULL. */
 json_t *fielddef_choice(const struct fielddef *f, const char *label);
+/* Whether a FieldDefValueDTO can be chosen: neither disabled nor hidden
+ * (the UI does not offer those either). */
+int fielddef_choice_usable(const json_t *v);
 
 /* Writes "a, b, c" (the enabled labels) into out; returns out. */
 char *fielddef_choices_text(const struct fielddef *f, char *out, size_t n);

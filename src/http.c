@@ -37,8 +37,8 @@ static int own_opts(struct http *h, const struct http_opts *o)
 /*
  * The system's CA bundle, found at run time. The release binaries link a
  * static libcurl built with no CA path compiled in, because every
- * distribution keeps its bundle somewhere else (docs-notes/packaging.md);
- * on Debian the first path is also what Debian's own libcurl uses.
+ * distribution keeps its bundle somewhere else (the Makefile's RELEASE
+ * comment); on Debian the first path is also what Debian's libcurl uses.
  */
 static const char *system_ca_file(void)
 {

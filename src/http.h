@@ -10,8 +10,8 @@
  * A thin libcurl wrapper: one easy handle per client so the connection is
  * reused (keep-alive) for a whole run. TLS peers and host names are always
  * verified; ca_file NULL means the system CAs. The option strings are
- * copied. Request and response bodies
- * are bytes; the response body is capped at BUF_CAP_HTTP.
+ * copied. Request and response bodies are bytes; the response body is
+ * capped at BUF_CAP_HTTP.
  * Headers given to http_request are never logged by this module.
  */
 struct http;
