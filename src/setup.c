@@ -147,18 +147,9 @@ static int soar_failure(int rc, const struct setup_form *f, const char *e,
 			f->proxy_host, f->proxy_port, f->host, f->port, e);
 		break;
 	case SOAR_CONNECT:
-		/* soar.c reports a proxy that cannot be reached or refuses
-		 * the tunnel as a connection failure; curl's message tells. */
-		if (has_proxy &&
-		    (strstr(e, f->proxy_host) || strcasestr(e, "proxy") ||
-		     strstr(e, "CONNECT tunnel"))) {
-			snprintf(
-				o->text, sizeof(o->text),
-				"The proxy %s:%d refused or could not be reached on the way to SOAR at %s:%d: %s. Check the proxy settings.",
-				f->proxy_host, f->proxy_port, f->host, f->port,
-				e);
-			break;
-		}
+		/* a proxy's refusal is SOAR_PROXY (http.c reads the CONNECT
+		 * answer); a proxy that cannot be reached lands here, and e
+		 * names it */
 		snprintf(
 			o->text, sizeof(o->text),
 			"Cannot reach SOAR at %s:%d: %s. Check the host and port, and that this Splunk server may connect to it%s.",

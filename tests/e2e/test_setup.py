@@ -287,6 +287,10 @@ try:
         via = dict(proxy_host="127.0.0.1", proxy_port=str(emu.proxy["port"]), proxy_user="squid")
         fails_cleanly(emu, "wrong proxy password", good_form(emu, proxy_password="Wr0ng-pass", **via),
                       502, r"proxy.*(407|authentication)")
+        fails_cleanly(emu, "proxy unreachable",
+                      good_form(emu, proxy_password="Pr0xy-Secr3t",
+                                **dict(via, proxy_port=str(free_port()))),
+                      502, r"Cannot reach SOAR.*proxy .*127\.0\.0\.1.*through the proxy")
         r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", **via))
         st = state(emu)
         stanza = st["conf"].get("alert_actions", {}).get("qradar_soar") or {}
