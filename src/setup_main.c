@@ -29,8 +29,6 @@
 /* How long the input must stay quiet before a resync is complete. */
 #define RESYNC_QUIET_MS 200
 
-static const char *splunk_home;
-
 /* A fixed reply for when building one fails (out of memory). */
 static const char reply_500[] =
 	"{\"status\":500,\"payload\":{\"success\":false,\"text\":"
@@ -101,7 +99,6 @@ static void add_form_secrets(const json_t *form)
 static void register_secrets(const json_t *req)
 {
 	log_forget_secrets();
-	log_open(splunk_home, LOG_NAME);
 	log_add_secret(json_string_value(
 		json_object_get(json_object_get(req, "session"), "authtoken")));
 	log_add_secret(
@@ -134,11 +131,10 @@ static int handle_block(const char *block, size_t len)
 	if (!req || !json_is_object(req)) {
 		char text[160];
 
-		/* a fresh log: nothing is known of this request's secrets,
-		 * so nothing of it is logged (jansson's message quotes the
-		 * input, which may hold the session key) */
+		/* nothing is known of this request's secrets, so nothing of
+		 * it is logged (jansson's message quotes the input, which may
+		 * hold the session key) */
 		log_forget_secrets();
-		log_open(splunk_home, LOG_NAME);
 		if (!req)
 			snprintf(text, sizeof text,
 				 "The request is not valid JSON (error at "
@@ -199,6 +195,7 @@ static int answer_broken(const struct persist_packet *p, const char *err)
 int main(void)
 {
 	struct persist_packet p;
+	const char *splunk_home;
 	char err[256];
 	enum persist_rc rc;
 	int status = 0, served = 0;
