@@ -111,7 +111,7 @@ static int password_put(struct splunkd *d, const char *realm, const char *user,
 		rc = splunkd_post_form(d, QS_PASSWORDS_PATH, create, NULL, err,
 				       n);
 		/* created meanwhile by someone else: update it */
-		if (rc != SPLUNKD_REFUSED || !strstr(err, "HTTP 409"))
+		if (rc != SPLUNKD_CONFLICT)
 			return rc;
 	}
 	path = splunkd_password_path(realm, user);

@@ -137,6 +137,7 @@ static int request(struct splunkd *d, const char *method, const char *path,
 			 path, r.status, msg[0] ? ": " : "", msg);
 		rc = r.status == 403   ? SPLUNKD_FORBIDDEN
 		     : r.status == 404 ? SPLUNKD_NOTFOUND
+		     : r.status == 409 ? SPLUNKD_CONFLICT
 		     : r.status < 500  ? SPLUNKD_REFUSED
 				       : SPLUNKD_SERVER;
 		http_response_free(&r);

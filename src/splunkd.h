@@ -21,7 +21,8 @@ enum splunkd_err {
 	SPLUNKD_NOTFOUND,  /* 404 */
 	SPLUNKD_REFUSED,   /* other 4xx */
 	SPLUNKD_SERVER,	   /* 5xx or unparsable */
-	SPLUNKD_NOMEM
+	SPLUNKD_NOMEM,
+	SPLUNKD_CONFLICT /* 409: the object already exists */
 };
 
 struct splunkd;

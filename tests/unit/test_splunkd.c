@@ -80,6 +80,9 @@ static void test_requests(void)
 		"!len:HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>",
 		/* 11 delete */
 		"!len:HTTP/1.1 200 OK\r\n" JSON_HDR "\r\n{}",
+		/* 12 create of an existing object: 409 */
+		"!len:HTTP/1.1 409 Conflict\r\n" JSON_HDR "\r\n"
+		"{\"messages\":[{\"type\":\"ERROR\",\"text\":\"An object with name=x already exists\"}]}",
 		NULL
 	};
 	const char *kv[] = { "ruleUIDs", "E1@@notable@@a1", "comment",
@@ -139,11 +142,18 @@ static void test_requests(void)
 	   "a 200 that is not JSON is an error");
 	rc = splunkd_delete(d, "/services/messages/SA_QRadar_SOAR_failure", err, sizeof(err));
 	is_int(rc, SPLUNKD_OK, "DELETE");
+	{
+		const char *create[] = { "name", "x", "password", "p", NULL };
+
+		rc = splunkd_post_form(d, QS_PASSWORDS_PATH, create, NULL, err,
+				       sizeof(err));
+		is_int(rc, SPLUNKD_CONFLICT, "409 → SPLUNKD_CONFLICT");
+	}
 	splunkd_free(d);
 
 	log = mini_finish(&m, &st);
 	is_int(st, 0, "the server saw the whole script");
-	is_int(mini_count(log, "Authorization: Splunk " KEY "\r\n"), 11,
+	is_int(mini_count(log, "Authorization: Splunk " KEY "\r\n"), 12,
 	       "Authorization: Splunk <key> on every request");
 	ok(log && strstr(log, "GET /servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar?output_mode=json HTTP/1.1\r\n"),
 	   "output_mode=json added with ?; no double slash after server_uri");
