@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "emu"))
@@ -25,6 +26,28 @@ def binary():
     if os.environ.get("QS_BINARY"):
         return os.environ["QS_BINARY"]
     return os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar")
+
+
+def setup_driver():
+    return os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar_setup")
+
+
+def app_home(prefix):
+    """A temp SPLUNK_HOME with the app installed as splunkd sees it (default/
+    and bin/qradar_soar_setup), exported as SPLUNK_HOME: splunkd substitutes
+    it in restmap.conf's driver, and the emulator and the driver it starts
+    inherit it. Returns (workdir, home, app dir)."""
+    driver = setup_driver()
+    if not os.path.exists(driver):
+        raise SystemExit("not ok 1 - %s is not built" % driver)
+    work = tempfile.mkdtemp(prefix=prefix)
+    home = os.path.join(work, "splunk")
+    app = os.path.join(home, "etc", "apps", "SA_QRadar_SOAR")
+    os.makedirs(os.path.join(app, "bin"))
+    os.symlink(os.path.join(TOP, "default"), os.path.join(app, "default"))
+    os.symlink(os.path.abspath(driver), os.path.join(app, "bin", "qradar_soar_setup"))
+    os.environ["SPLUNK_HOME"] = home
+    return work, home, app
 
 
 def write_results(path, fields, rows):

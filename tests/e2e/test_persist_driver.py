@@ -10,7 +10,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,27 +19,12 @@ import actionlib as al  # noqa: E402
 import persistconn as pc  # noqa: E402  (tests/emu is on the path via actionlib)
 
 TOP = al.TOP
-DRIVER = os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar_setup")
+DRIVER = al.setup_driver()
 SECRET = "Never-Log-This-S3cret"
 PROXY_PW = "Pr0xy-Never-Logged"
 t = al.Tap()
 
-if not os.path.exists(DRIVER):
-    # bin/qradar_soar_setup links only once src/setup.c (branch setup-logic)
-    # is merged; until then there is no handler to run.
-    print("ok 1 # SKIP setup handler not built")
-    print("1..1")
-    sys.exit(0)
-
-work = tempfile.mkdtemp(prefix="persist-e2e-")
-home = os.path.join(work, "splunk")
-app = os.path.join(home, "etc", "apps", "SA_QRadar_SOAR")
-os.makedirs(os.path.join(app, "bin"))
-os.symlink(os.path.join(TOP, "default"), os.path.join(app, "default"))
-os.symlink(os.path.abspath(DRIVER), os.path.join(app, "bin", "qradar_soar_setup"))
-# splunkd substitutes $SPLUNK_HOME in restmap.conf's driver; the emulator and
-# the driver it starts inherit it from here
-os.environ["SPLUNK_HOME"] = home
+work, home, app = al.app_home("persist-e2e-")
 
 
 def call(emu, method, path, body=None, ctype="application/x-www-form-urlencoded",

@@ -11,7 +11,6 @@ import shutil
 import socket
 import ssl
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,24 +19,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import actionlib as al  # noqa: E402
 
 TOP = al.TOP
-DRIVER = os.path.join(TOP, os.environ.get("BIN", "bin"), "qradar_soar_setup")
 DATA = os.path.join(TOP, "tests", "emu", "data")
 BASE = "/servicesNS/nobody/SA_QRadar_SOAR/qradar_soar/setup"
 SECRETS = [al.SOAR_PASSWORD, al.API_KEY_SECRET, "other-pass", "Pr0xy-Secr3t"]
 t = al.Tap()
 
-if not os.path.exists(DRIVER):
-    print("ok 1 # SKIP setup handler not built")
-    print("1..1")
-    sys.exit(0)
-
-work = tempfile.mkdtemp(prefix="setup-e2e-")
-home = os.path.join(work, "splunk")
-app = os.path.join(home, "etc", "apps", "SA_QRadar_SOAR")
-os.makedirs(os.path.join(app, "bin"))
-os.symlink(os.path.join(TOP, "default"), os.path.join(app, "default"))
-os.symlink(os.path.abspath(DRIVER), os.path.join(app, "bin", "qradar_soar_setup"))
-os.environ["SPLUNK_HOME"] = home
+work, home, app = al.app_home("setup-e2e-")
 replies = []
 
 
