@@ -10,6 +10,8 @@ import sys
 import xml.etree.ElementTree as ET
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from splunkconf import parse_conf  # noqa: E402
 VIEW = "qradar_soar_setup"
 n = failed = 0
 
@@ -30,10 +32,9 @@ def skip(name, why):
 
 
 def conf(path):
-    """.conf/.meta as {stanza: {key: value}} ("[]" is a stanza too)."""
-    out, stanza = {}, "default"
-    if not os.path.exists(path):
-        return out
+    """.conf/.meta as {stanza: {key: value}} ("[]" is a stanza too); {} when
+    the file is missing."""
+    return parse_conf(path)[0] if os.path.exists(path) else {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             t = line.strip()

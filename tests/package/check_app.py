@@ -5,6 +5,8 @@ import re
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from splunkconf import parse_conf  # noqa: E402
 n = failed = 0
 
 
@@ -15,29 +17,6 @@ def ok(cond, name, detail=""):
     print("%sok %d - %s" % ("" if cond else "not ", n, name))
     if not cond and detail:
         print("#   " + str(detail)[:500])
-
-
-def parse_conf(path):
-    """.conf grammar: [stanza] lines, key = value lines (continuation with a
-    trailing backslash), # comments, blank lines. Returns {stanza: {k: v}}."""
-    out, stanza, bad = {}, "default", []
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().split("\n")
-    for i, line in enumerate(lines, 1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        m = re.match(r"^\[([^\]]*)\]$", s)
-        if m:
-            stanza = m.group(1)
-            out.setdefault(stanza, {})
-            continue
-        m = re.match(r"^([^=\s][^=]*?)\s*=\s?(.*)$", line)
-        if not m:
-            bad.append("%s:%d: %r" % (os.path.basename(path), i, line))
-            continue
-        out.setdefault(stanza, {})[m.group(1)] = m.group(2)
-    return out, bad
 
 
 confs = {}
