@@ -87,8 +87,10 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out_incident,
 int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		     long long *out_id, char *err, size_t n);
 
-/* PATCHes incident (borrowed, as read from the server) with the mapped
- * fields of changes (casebuild's "changes") whose value differs; sets
+/* PATCHes the case incident names (borrowed; only its id is used: the case
+ * is read again first, as a query's row may be partial or stale) with the
+ * mapped fields of changes (casebuild's "changes") whose value differs;
+ * re-reads and retries on a conflict (409, or success false); sets
  * *npatched to the number of fields changed. */
 int soar_update_case(struct soar *s, const json_t *incident,
 		     const json_t *changes, const struct catalog_view *cv,
