@@ -60,7 +60,7 @@ LDFLAGS_ALL := -fsanitize=address,undefined
 endif
 LDFLAGS_ALL += $(LDFLAGS)
 
-LIB_SRCS := $(filter-out src/%_main.c,$(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/%/main.c,$(wildcard src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libqs.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -75,11 +75,13 @@ TEST_DEPS_STAMP := $(BUILD)/.test-deps-ok
 .PHONY: all deps check unit demo bench asan valgrind-check fuzz fuzz-smoke \
 	package release clean format-check lint tests
 
-# The setup handler is linked once both its loop (setup_main.c) and its
-# logic (setup.c) exist; the loop alone is still compiled, so it is
-# checked with the same warnings.
-EXES := $(BIN)/qradar_soar $(if $(and $(wildcard src/setup_main.c),$(wildcard src/setup.c)),$(BIN)/qradar_soar_setup)
-MAIN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/*_main.c))
+# src/<folder>/: util (buffers, log, secrets, exit codes), net (HTTP,
+# SOAR, splunkd), mapping (payload and results to case bodies), alert (the
+# alert action bin/qradar_soar), setup (the setup handler
+# bin/qradar_soar_setup). Each program's main.c is the only file not in
+# the library.
+EXES := $(BIN)/qradar_soar $(BIN)/qradar_soar_setup
+MAIN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/*/main.c))
 
 all: $(DEPS_STAMP) $(EXES) $(MAIN_OBJS)
 
@@ -103,11 +105,11 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/qradar_soar: $(BUILD)/obj/alert_main.o $(LIB)
+$(BIN)/qradar_soar: $(BUILD)/obj/alert/main.o $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-$(BIN)/qradar_soar_setup: $(BUILD)/obj/setup_main.o $(LIB)
+$(BIN)/qradar_soar_setup: $(BUILD)/obj/setup/main.o $(LIB)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
@@ -167,7 +169,7 @@ package: release
 	@BIN=$(RELEASE)/bin THIRD_PARTY=$(THIRD_PARTY) sh scripts/package.sh
 
 format-check:
-	@clang-format --dry-run --Werror src/*.c src/*.h
+	@clang-format --dry-run --Werror src/*/*.c src/*/*.h
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -19,7 +19,8 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE/bin" "$STAGE/src" "$DIST"
 cp -R default metadata README appserver static "$STAGE/"
 cp README.md "$STAGE/README.md"
-cp src/*.c src/*.h Makefile scripts/release-libs.sh "$STAGE/src/"
+cp -R src/. "$STAGE/src/"
+cp Makefile scripts/release-libs.sh "$STAGE/src/"
 for b in "$BIN"/*; do
 	[ -f "$b" ] && [ -x "$b" ] && cp "$b" "$STAGE/bin/"
 done

@@ -37,7 +37,7 @@ common="-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF
  -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DCMAKE_INSTALL_PREFIX=$PREFIX
  -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_C_FLAGS=-O2"
 
-# HTTP and HTTPS only; no CA path compiled in: src/http.c names the
+# HTTP and HTTPS only; no CA path compiled in: src/net/http.c names the
 # system's CA bundle at run time, which differs between distributions.
 # shellcheck disable=SC2086
 cmake -S "$curl_src" -B "$OUT/build/curl" $common \

@@ -1,7 +1,7 @@
 """Checks on the setup page's files that need no browser (TAP): the view is
 well-formed and loads files that exist, app.conf points at it, the script
 never turns text into HTML, its form keys are the handler's contract keys
-(src/setupform.h), and its endpoint is the one restmap.conf/web.conf expose."""
+(src/setup/setupform.h), and its endpoint is the one restmap.conf/web.conf expose."""
 import os
 import re
 import shutil
@@ -109,7 +109,7 @@ else:
     skip("setup.js parses (node --check)", "node is not installed")
 
 # The page's keys are exactly the handler's (mode is added by the Test button).
-hdr = read("src/setupform.h")
+hdr = read("src/setup/setupform.h")
 m = re.search(r"Keys:(.*?)\.\s*\n", hdr, re.S)
 contract = set(re.findall(r"[a-z_]+", m.group(1).replace("*", " "))) if m else set()
 contract.discard("mode")

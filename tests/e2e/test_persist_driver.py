@@ -2,7 +2,7 @@
 default/restmap.conf ($SPLUNK_HOME/etc/apps/SA_QRadar_SOAR/bin/…), and
 spoken to over persistconn: through the splunkd emulator's REST front, and
 directly over pipes for what splunkd itself never sends (broken packets).
-Checks only the driver loop (setup_main.c, persist.c); the setup logic has
+Checks only the driver loop (src/setup/main.c, src/setup/persist.c); the setup logic has
 its own tests. TAP output."""
 import json
 import os

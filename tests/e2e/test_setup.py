@@ -1,4 +1,4 @@
-"""End to end: the setup handler's logic (src/setup.c) behind the real
+"""End to end: the setup handler's logic (src/setup/setup.c) behind the real
 bin/qradar_soar_setup, started by the splunkd emulator from
 default/restmap.conf and spoken to over persistconn, against the SOAR
 emulator. Asserts on what splunkd stores (storage/passwords in clear text,

@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 flags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(pkg-config --cflags libcurl jansson zlib openssl libxml-2.0)"
 libs="$(pkg-config --libs libcurl jansson zlib openssl libxml-2.0) -lm -pthread"
-srcs=$(ls src/*.c | grep -v '_main\.c$')
+srcs=$(ls src/*/*.c | grep -v '/main\.c$')
 for t in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)
 	target=${name#fuzz_}

@@ -3,7 +3,7 @@
  * file; gzopen reads uncompressed data transparently, and compressed
  * inputs in the corpus exercise the inflate path).
  */
-#include "results.h"
+#include "mapping/results.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Fuzz target: the payload parser (JSON and XML) over arbitrary bytes. */
-#include "payload.h"
+#include "mapping/payload.h"
 
 #include <stdint.h>
 

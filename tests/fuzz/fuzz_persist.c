@@ -1,6 +1,6 @@
 /* Fuzz target: persistconn packets (what splunkd writes to the setup
  * handler) read until the stream ends or breaks. */
-#include "persist.h"
+#include "setup/persist.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Fuzz target: the setup page's form (JSON as persistconn delivers it)
  * through parsing and validation. */
-#include "setupform.h"
+#include "setup/setupform.h"
 
 #include <jansson.h>
 #include <stdint.h>

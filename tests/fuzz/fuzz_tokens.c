@@ -1,9 +1,9 @@
 /* Fuzzes tokens_expand and tokens_expand_each: the input is split at the
  * first NUL into a template and a row value (which may itself hold tokens,
  * to check values are never rescanned). */
-#include "convert.h"
-#include "payload.h"
-#include "tokens.h"
+#include "mapping/convert.h"
+#include "mapping/payload.h"
+#include "mapping/tokens.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -99,7 +99,7 @@ for b in "$app"/bin/*; do
 done >"$tmp/missing"
 [ ! -s "$tmp/missing" ]
 t $? "the declaration names every binary in bin/" || note "$tmp/missing"
-[ -f "$app/src/alert_main.c" ] && [ -f "$app/src/release-libs.sh" ]
+[ -f "$app/src/alert/main.c" ] && [ -f "$app/src/release-libs.sh" ]
 t $? "C sources and the release build script ship beside the binaries"
 [ -s "$app/licenses/THIRD-PARTY" ] && [ "$(ls "$app/licenses" | wc -l)" -ge 6 ]
 t $? "licenses/ carries the notices of the statically linked libraries"

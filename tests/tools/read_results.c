@@ -1,6 +1,6 @@
 /* read_results FILE: streams every row through the results reader and
  * prints the row count, the bytes of values and the peak RSS (MB). */
-#include "results.h"
+#include "mapping/results.h"
 
 #include <stdio.h>
 #include <sys/resource.h>

@@ -2,8 +2,8 @@
  * setup_handle and prints the reply JSON; logs go to stderr and, when
  * SPLUNK_HOME is set, to qradar_soar_config_handler.log. For tests of the
  * setup logic without the persistconn loop. */
-#include "log.h"
-#include "setup.h"
+#include "util/log.h"
+#include "setup/setup.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #include "tap.h"
-#include "alertform.h"
-#include "buf.h"
+#include "setup/alertform.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #include "tap.h"
-#include "casebuild.h"
-#include "payload.h"
+#include "mapping/casebuild.h"
+#include "mapping/payload.h"
 
 #include <stdlib.h>
 #include <string.h>

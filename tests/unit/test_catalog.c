@@ -1,5 +1,5 @@
 #include "tap.h"
-#include "catalog.h"
+#include "mapping/catalog.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 #include "tap.h"
-#include "config.h"
+#include "mapping/config.h"
 
 #include <string.h>
 

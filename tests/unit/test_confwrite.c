@@ -1,5 +1,5 @@
 #include "tap.h"
-#include "confwrite.h"
+#include "setup/confwrite.h"
 
 #include <stdlib.h>
 #include <string.h>

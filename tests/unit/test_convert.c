@@ -1,5 +1,5 @@
 #include "tap.h"
-#include "convert.h"
+#include "mapping/convert.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * yields 2 rows then a gzip error, anything else yields 3 rows.
  */
 #include "tap.h"
-#include "engine.h"
-#include "results.h"
+#include "mapping/engine.h"
+#include "mapping/results.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "http.h"
+#include "net/http.h"
 #include "miniserver.h"
 #include "tap.h"
 

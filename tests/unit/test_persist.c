@@ -1,5 +1,5 @@
 #include "tap.h"
-#include "persist.h"
+#include "setup/persist.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "results.h"
+#include "mapping/results.h"
 #include "tap.h"
 
 #include <stdlib.h>

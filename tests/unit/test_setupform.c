@@ -1,5 +1,5 @@
 #include "tap.h"
-#include "setupform.h"
+#include "setup/setupform.h"
 
 #include <stdio.h>
 #include <stdlib.h>

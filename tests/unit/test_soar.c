@@ -1,5 +1,5 @@
-#include "soar.h"
-#include "soar_internal.h"
+#include "net/soar.h"
+#include "net/soar_internal.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "splunkd.h"
+#include "net/splunkd.h"
 #include "miniserver.h"
 #include "tap.h"
 

@@ -1,6 +1,6 @@
 #include "tap.h"
-#include "tokens.h"
-#include "payload.h"
+#include "mapping/tokens.h"
+#include "mapping/payload.h"
 
 #include <stdlib.h>
 #include <string.h>

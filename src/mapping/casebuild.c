@@ -1,0 +1,508 @@
+#include "mapping/casebuild.h"
+#include "mapping/convert.h"
+#include "mapping/payload.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTABLE_KEY "properties.splunk_notable_event_id"
+
+struct ctx {
+	struct case_row *out;
+	const struct action_config *cfg;
+	const struct catalog *cat;
+	const struct token_ctx *tc;
+	int oom;
+};
+
+static void warn(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warn(struct ctx *c, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* messages quote user values, which may be invalid UTF-8 */
+	{
+		char *fixed = convert_utf8_dup(msg, strlen(msg));
+
+		if (!fixed || json_array_append_new(c->out->warnings,
+						    json_string(fixed)) != 0)
+			c->oom = 1;
+		free(fixed);
+	}
+}
+
+static void fail_row(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail_row(struct ctx *c, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (c->out->error)
+		return; /* the first error is the one that matters */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->out->error = convert_utf8_dup(msg, strlen(msg));
+	if (!c->out->error)
+		c->oom = 1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Expands a template; returns a malloc'd, UTF-8-repaired string. */
+static char *expand(struct ctx *c, const char *tmpl, tokens_escape_fn esc)
+{
+	struct buf b = BUF_INIT(BUF_CAP_TEMPLATE);
+	char *r = NULL;
+
+	/* the expansion's own length: a value may hold a NUL, which the
+	 * repair turns into U+FFFD instead of cutting the value there */
+	if (tokens_expand(&b, tmpl, c->tc, esc) == 0)
+		r = convert_utf8_dup(buf_str(&b), b.len);
+	buf_free(&b);
+	if (!r)
+		c->oom = 1;
+	return r;
+}
+
+static int is_html(const struct fielddef *f)
+{
+	return f->type == FT_TEXTAREA &&
+	       (f->rich_text || strcmp(f->key, "description") == 0);
+}
+
+struct list_ctx {
+	struct ctx *c;
+	const struct fielddef *f;
+	json_t *arr;
+	int bad;
+	int strings; /* members: keep names as given */
+};
+
+static int list_item(void *arg, const char *item)
+{
+	struct list_ctx *l = arg;
+	json_t *v;
+	char choices[1024];
+
+	if (l->strings)
+		v = json_string(item);
+	else
+		v = fielddef_choice(l->f, item);
+	if (!v) {
+		if (l->strings)
+			return -1;
+		l->bad++;
+		warn(l->c, "%s: \"%s\" is not a valid choice; valid: %s",
+		     l->f->key, item,
+		     fielddef_choices_text(l->f, choices, sizeof(choices)));
+		return 0;
+	}
+	return json_array_append_new(l->arr, v) == 0 ? 0 : -1;
+}
+
+/* Converts the resolved string s for field f; NULL when left out (with a
+ * warning, or a row error for a required field). */
+static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
+{
+	char choices[1024];
+	long long n;
+	json_t *v = NULL;
+	char *t = trim(s);
+	const char *what = NULL;
+
+	switch (f->type) {
+	case FT_TEXT:
+	case FT_SELECT_OWNER:
+		return json_string(s);
+	case FT_TEXTAREA:
+		if (is_html(f))
+			return json_pack("{s:s,s:s}", "format", "html",
+					 "content", s);
+		return json_string(s);
+	case FT_BOOLEAN:
+		n = convert_bool(t);
+		if (n >= 0)
+			return json_boolean(n);
+		what = "is not a boolean (use true/false, yes/no or 1/0)";
+		break;
+	case FT_NUMBER:
+		if (convert_int(t, &n) == 0)
+			return json_integer(n);
+		what = "is not a whole number";
+		break;
+	case FT_DATE:
+	case FT_DATETIME:
+		if (convert_date_ms(t, &n) == 0)
+			return json_integer(n);
+		what = "is not a date (epoch seconds, YYYY/MM/DD [HH:MM:SS [+HHMM]] or ISO 8601)";
+		break;
+	case FT_SELECT:
+		v = fielddef_choice(f, t);
+		if (v)
+			return v;
+		if (f->required)
+			fail_row(c,
+				 "%s: \"%s\" is not a valid choice; valid: %s",
+				 f->key, t,
+				 fielddef_choices_text(f, choices,
+						       sizeof(choices)));
+		else
+			warn(c,
+			     "%s: \"%s\" is not a valid choice; left out; valid: %s",
+			     f->key, t,
+			     fielddef_choices_text(f, choices,
+						   sizeof(choices)));
+		return NULL;
+	case FT_MULTISELECT:
+	case FT_MULTISELECT_MEMBERS: {
+		struct list_ctx l = { c, f, json_array(), 0,
+				      f->type == FT_MULTISELECT_MEMBERS };
+
+		if (!l.arr || convert_split_list(t, list_item, &l) < 0) {
+			json_decref(l.arr);
+			c->oom = 1;
+			return NULL;
+		}
+		if (json_array_size(l.arr) > 0)
+			return l.arr;
+		json_decref(l.arr);
+		if (f->required)
+			fail_row(c, "%s: no valid choice in \"%s\"", f->key, t);
+		else if (l.bad)
+			warn(c, "%s: no valid choice in \"%s\"; left out",
+			     f->key, t);
+		return NULL;
+	}
+	case FT_OTHER:
+		break;
+	}
+	if (what) {
+		if (f->required)
+			fail_row(c, "%s: \"%s\" %s", f->key, t, what);
+		else
+			warn(c, "%s: \"%s\" %s; left out", f->key, t, what);
+	}
+	return NULL;
+}
+
+/* Puts v (stolen) at the field's place: top level or under its prefix. */
+static int place(json_t *body, const struct fielddef *f, json_t *v)
+{
+	json_t *obj = body;
+
+	if (f->prefix) {
+		obj = json_object_get(body, f->prefix);
+		if (!obj) {
+			obj = json_object();
+			if (json_object_set_new(body, f->prefix, obj) != 0) {
+				json_decref(v);
+				return -1;
+			}
+		}
+	}
+	return json_object_set_new(obj, f->name, v);
+}
+
+static int is_blank(const char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+static void map_fields(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cfg->nmaps && !c->oom; i++) {
+		const struct mapping *m = &c->cfg->maps[i];
+		const struct fielddef *f = catalog_field(c->cat, m->key);
+		char *s;
+		json_t *v;
+
+		if (!f) {
+			/* The dedup key works even when the org lacks the field. */
+			if (strcmp(m->key, NOTABLE_KEY) == 0) {
+				s = expand(c, m->tmpl, NULL);
+				if (!s)
+					return;
+				if (!is_blank(s)) {
+					free(c->out->dedup_key);
+					c->out->dedup_key = strdup(trim(s));
+					if (!c->out->dedup_key)
+						c->oom = 1;
+				}
+				free(s);
+			}
+			warn(c, "%s: no such field in the SOAR org; skipped",
+			     m->key);
+			continue;
+		}
+		if (f->read_only) {
+			warn(c, "%s: read-only field; skipped", m->key);
+			continue;
+		}
+		if (f->type == FT_OTHER) {
+			warn(c,
+			     "%s: fields of type %s cannot be mapped; skipped",
+			     m->key, f->input_type ? f->input_type : "(none)");
+			continue;
+		}
+		s = expand(c, m->tmpl, is_html(f) ? tokens_html_escape : NULL);
+		if (!s)
+			return;
+		if (strcmp(m->key, NOTABLE_KEY) == 0 && !is_blank(s)) {
+			free(c->out->dedup_key);
+			c->out->dedup_key = strdup(trim(s));
+			if (!c->out->dedup_key)
+				c->oom = 1;
+		}
+		if (is_blank(s)) {
+			if (f->required && strcmp(f->key, "name") != 0 &&
+			    strcmp(f->key, "discovered_date") != 0)
+				fail_row(c, "%s: required field is empty",
+					 f->key);
+			free(s);
+			continue;
+		}
+		v = convert(c, f, s);
+		free(s);
+		if (!v)
+			continue;
+		if (json_object_set_new(c->out->changes, f->key,
+					json_pack("{s:s,s:O}", "input_type",
+						  f->input_type, "value", v)) !=
+			    0 ||
+		    place(c->out->body, f, v) != 0)
+			c->oom = 1;
+	}
+}
+
+/* Required fields nobody mapped make the server refuse the case. */
+static void check_required(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cat->ndefs; i++) {
+		const struct fielddef *f = &c->cat->defs[i];
+		json_t *where =
+			f->prefix ? json_object_get(c->out->body, f->prefix)
+				  : c->out->body;
+
+		if (!f->required || f->server_default || f->read_only ||
+		    strcmp(f->key, "name") == 0 ||
+		    strcmp(f->key, "discovered_date") == 0)
+			continue;
+		if (!json_object_get(where, f->name))
+			fail_row(
+				c,
+				"%s: required field has no value (map it with mapping_%s)",
+				f->key, f->key);
+	}
+}
+
+static void defaults(struct ctx *c)
+{
+	const struct payload *p = c->tc->payload;
+	json_t *body = c->out->body;
+	const struct field *ev;
+
+	if (!json_object_get(body, "name")) {
+		const char *n = (p && p->search_name && *p->search_name)
+					? p->search_name
+					: "Splunk alert";
+		char *fixed = convert_utf8_dup(n, strlen(n));
+
+		if (!fixed ||
+		    json_object_set_new(body, "name", json_string(fixed)))
+			c->oom = 1;
+		free(fixed);
+	}
+	if (!json_object_get(body, "discovered_date")) {
+		long long t = p ? payload_trigger_time(p) : -1;
+
+		if (json_object_set_new(
+			    body, "discovered_date",
+			    json_integer(t >= 0 ? t * 1000 : c->out->now_ms)))
+			c->oom = 1;
+	}
+	if (!c->out->dedup_key && c->tc->row) {
+		ev = row_field(c->tc->row, "event_id");
+		if (ev && ev->nvals > 0 && !is_blank(ev->vals[0])) {
+			c->out->dedup_key =
+				convert_utf8_dup(ev->vals[0], ev->lens[0]);
+			if (!c->out->dedup_key)
+				c->oom = 1;
+		}
+	}
+	if (c->out->dedup_key && catalog_field(c->cat, NOTABLE_KEY)) {
+		json_t *props = json_object_get(body, "properties");
+
+		if (!props) {
+			props = json_object();
+			if (json_object_set_new(body, "properties", props))
+				c->oom = 1;
+		}
+		if (props &&
+		    !json_object_get(props, "splunk_notable_event_id") &&
+		    json_object_set_new(props, "splunk_notable_event_id",
+					json_string(c->out->dedup_key)))
+			c->oom = 1;
+	}
+}
+
+struct art_ctx {
+	struct ctx *c;
+	const char *type;
+	const char *desc;
+	size_t dropped;
+};
+
+static int add_artifact(void *arg, const char *s, size_t n)
+{
+	struct art_ctx *a = arg;
+	json_t *arr = a->c->out->artifacts, *e;
+	char *v = convert_utf8_dup(s, n), *t;
+	size_t i;
+	int rc = 0;
+
+	if (!v)
+		return -1;
+	t = trim(v);
+	if (!*t)
+		goto out;
+	json_array_foreach(arr, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "type")),
+			   a->type) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "value")), t) ==
+			    0)
+			goto out;
+	}
+	if (json_array_size(arr) >= (size_t)a->c->cfg->num_artifacts) {
+		a->dropped++;
+		goto out;
+	}
+	e = json_pack("{s:s,s:s}", "type", a->type, "value", t);
+	if (!e ||
+	    (*a->desc &&
+	     json_object_set_new(e, "description", json_string(a->desc))) ||
+	    json_array_append_new(arr, e))
+		rc = -1;
+out:
+	free(v);
+	return rc;
+}
+
+static void map_artifacts(struct ctx *c)
+{
+	size_t i, dropped = 0;
+
+	for (i = 0; i < c->cfg->narts && !c->oom; i++) {
+		const struct artifact_tmpl *t = &c->cfg->arts[i];
+		char *type = expand(c, t->type, NULL), *desc = NULL, *tt;
+		const char *name;
+		struct art_ctx a;
+
+		if (!type)
+			return;
+		tt = trim(type);
+		name = tt;
+		if (!*tt) {
+			free(type);
+			continue;
+		}
+		if (c->cat->types_doc) {
+			const json_t *e = catalog_artifact_type(c->cat, tt);
+
+			if (!e) {
+				warn(c,
+				     "artifact%d: unknown artifact type \"%s\"; skipped",
+				     t->n, tt);
+				free(type);
+				continue;
+			}
+			name = json_string_value(json_object_get(e, "name"));
+		}
+		desc = expand(c, t->desc, NULL);
+		if (!desc) {
+			free(type);
+			return;
+		}
+		a.c = c;
+		a.type = name;
+		a.desc = trim(desc);
+		a.dropped = 0;
+		if (tokens_expand_each(t->value, c->tc, add_artifact, &a) != 0)
+			c->oom = 1;
+		dropped += a.dropped;
+		free(type);
+		free(desc);
+	}
+	if (dropped)
+		warn(c,
+		     "artifacts: %zu more artifacts over num_artifacts = %d were not added",
+		     dropped, c->cfg->num_artifacts);
+}
+
+int casebuild_row(struct case_row *out, const struct action_config *cfg,
+		  const struct catalog *cat, const struct token_ctx *tc,
+		  long long now_ms)
+{
+	struct ctx c = { out, cfg, cat, tc, 0 };
+
+	out->now_ms = now_ms;
+	out->body = json_object();
+	out->changes = json_object();
+	out->artifacts = json_array();
+	out->warnings = json_array();
+	if (!out->body || !out->changes || !out->artifacts || !out->warnings)
+		return -1;
+	map_fields(&c);
+	if (!c.oom)
+		defaults(&c);
+	if (!c.oom)
+		check_required(&c);
+	if (!c.oom)
+		map_artifacts(&c);
+	if (c.oom)
+		return -1;
+	if (json_array_size(out->artifacts) > 0 &&
+	    json_object_set(out->body, "artifacts", out->artifacts) != 0)
+		return -1;
+	if (out->error) {
+		json_decref(out->body);
+		out->body = NULL;
+	}
+	return 0;
+}
+
+void case_row_free(struct case_row *r)
+{
+	json_decref(r->body);
+	json_decref(r->changes);
+	json_decref(r->artifacts);
+	json_decref(r->warnings);
+	free(r->error);
+	free(r->dedup_key);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,58 @@
+#ifndef QS_CASEBUILD_H
+#define QS_CASEBUILD_H
+
+#include "mapping/catalog.h"
+#include "mapping/config.h"
+#include "mapping/tokens.h"
+
+#include <jansson.h>
+
+/*
+ * Turns one result row into the body of POST /rest/orgs/{org}/incidents.
+ * Rules (the README's "Mapping rules" restates them for admins):
+ *  - built-ins at top level, fields with a prefix nested under it
+ *    ("properties": {…}, "pii": {…});
+ *  - text → string (multivalues joined by ','); textarea with rich_text and
+ *    description → {"format":"html","content":…} with token values
+ *    HTML-escaped and the template's markup kept; other textareas → string;
+ *  - boolean 1/true/yes | 0/false/no; number → JSON integer;
+ *  - select → the enabled choice's id found by exact label;
+ *    multiselect → list of ids from "a, b, 'c, d'";
+ *  - datepicker / datetimepicker → epoch ms (see convert.h);
+ *  - an empty value is left out; an invalid value in an optional field is
+ *    left out with a warning naming field, value and valid choices; in a
+ *    required field (required == "always") the row fails;
+ *  - read-only and unknown fields are skipped with a warning;
+ *  - name and discovered_date are always present (defaults: the search
+ *    name, else "Splunk alert"; the trigger time, else now);
+ *  - properties.splunk_notable_event_id is set to the dedup key when the
+ *    org has that field and the user did not map it;
+ *  - artifacts: type by name (custom types too), one artifact per value of
+ *    a multivalue field, empty values skipped, duplicates (type, value)
+ *    removed, at most num_artifacts (the cut is reported as a warning).
+ * Every warning and the error name the field by its mapping key.
+ */
+struct case_row {
+	json_t *body;	   /* the POST body with "artifacts"; NULL on error */
+	json_t *changes;   /* object: key → {"input_type": s, "value": v} for
+			    * every user-mapped field with a value (for PATCH) */
+	json_t *artifacts; /* array of {"type","value","description"} */
+	json_t *warnings;  /* array of strings; never NULL after a build */
+	char *error;	   /* set when the row cannot become a case */
+	char *dedup_key;   /* notable key, or NULL */
+	long long now_ms;  /* "now" used for defaults */
+};
+
+#define CASE_ROW_INIT                                 \
+	{                                             \
+		NULL, NULL, NULL, NULL, NULL, NULL, 0 \
+	}
+
+/* Builds out (which must be CASE_ROW_INIT). now_ms is "now" for defaults.
+ * Returns 0 (check out->error for a row failure) or -1 on out of memory. */
+int casebuild_row(struct case_row *out, const struct action_config *cfg,
+		  const struct catalog *cat, const struct token_ctx *ctx,
+		  long long now_ms);
+void case_row_free(struct case_row *r);
+
+#endif

@@ -1,0 +1,305 @@
+#include "mapping/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/*
+ * Decisions beyond the header:
+ *  - num_artifacts missing or empty → 99 (CONFIG_NUM_ARTIFACTS_MAX): no cut
+ *    unless the user asks for one.
+ *  - An empty number (port "", num_events "") means the default.
+ *  - Keys may carry Splunk's "param." prefix (savedsearches.conf form); it
+ *    is ignored.
+ */
+
+static char *trim_dup(const char *b, size_t n)
+{
+	char *r;
+
+	while (n > 0 && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')) {
+		b++;
+		n--;
+	}
+	while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' ||
+			 b[n - 1] == '\r' || b[n - 1] == '\n'))
+		n--;
+	r = malloc(n + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, b, n);
+	r[n] = '\0';
+	return r;
+}
+
+int config_bool(const char *s)
+{
+	char t[8];
+	size_t n, i;
+
+	if (!s)
+		return 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= sizeof t)
+		return -1;
+	for (i = 0; i < n; i++)
+		t[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a'
+							   : s[i]);
+	t[n] = '\0';
+	if (!strcmp(t, "1") || !strcmp(t, "true") || !strcmp(t, "yes") ||
+	    !strcmp(t, "on"))
+		return 1;
+	if (!strcmp(t, "0") || !strcmp(t, "false") || !strcmp(t, "no") ||
+	    !strcmp(t, "off") || !*t)
+		return 0;
+	return -1;
+}
+
+static const char *str_of(json_t *conf, const char *key)
+{
+	char pk[64];
+	json_t *v = json_object_get(conf, key);
+
+	if (!v) {
+		snprintf(pk, sizeof pk, "param.%s", key);
+		v = json_object_get(conf, pk);
+	}
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int blank(const char *s)
+{
+	if (!s)
+		return 1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0';
+}
+
+static int int_of(json_t *conf, const char *key, int def, int lo, int hi,
+		  int *out, char *err, size_t errlen)
+{
+	const char *s = str_of(conf, key);
+	char *end;
+	long v;
+
+	if (blank(s)) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (errno || end == s || *end || v < lo || v > hi) {
+		snprintf(
+			err, errlen,
+			"configuration: %s must be an integer from %d to %d, not \"%.40s\"",
+			key, lo, hi, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int bool_of(json_t *conf, const char *key, int *out, char *err,
+		   size_t errlen)
+{
+	const char *s = str_of(conf, key);
+	int v = config_bool(s);
+
+	if (v < 0) {
+		snprintf(
+			err, errlen,
+			"configuration: %s must be a boolean (true/false, 1/0, yes/no), not \"%.40s\"",
+			key, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	return strcmp(((const struct mapping *)a)->key,
+		      ((const struct mapping *)b)->key);
+}
+
+/* N of "artifactN…" (1..99) and the rest after the digits, or 0. */
+static int art_num(const char *k, const char **rest)
+{
+	int n = 0, nd = 0;
+
+	if (strncmp(k, "artifact", 8) != 0)
+		return 0;
+	k += 8;
+	if (*k == '0')
+		return 0;
+	while (*k >= '0' && *k <= '9' && nd < 3) {
+		n = n * 10 + (*k - '0');
+		k++;
+		nd++;
+	}
+	if (nd == 0 || n < 1 || n > CONFIG_NUM_ARTIFACTS_MAX)
+		return 0;
+	*rest = k;
+	return n;
+}
+
+struct slot {
+	const char *combined, *type, *value, *desc;
+};
+
+static int split_combined(struct artifact_tmpl *a, const char *s)
+{
+	const char *p1 = strchr(s, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL;
+
+	if (!p1) {
+		a->type = trim_dup(s, strlen(s));
+		a->value = trim_dup("", 0);
+		a->desc = trim_dup("", 0);
+	} else {
+		a->type = trim_dup(s, (size_t)(p1 - s));
+		if (p2) {
+			a->value = trim_dup(p1 + 1, (size_t)(p2 - p1 - 1));
+			a->desc = trim_dup(p2 + 1, strlen(p2 + 1));
+		} else {
+			a->value = trim_dup(p1 + 1, strlen(p1 + 1));
+			a->desc = trim_dup("", 0);
+		}
+	}
+	return a->type && a->value && a->desc ? 0 : -1;
+}
+
+int config_load(struct action_config *out, json_t *conf, char *err,
+		size_t errlen)
+{
+	struct slot slots[CONFIG_NUM_ARTIFACTS_MAX + 1];
+	const char *key;
+	json_t *val;
+	size_t nm = 0, i;
+	int n;
+
+	memset(out, 0, sizeof *out);
+	memset(slots, 0, sizeof slots);
+	if (!json_is_object(conf)) {
+		snprintf(err, errlen, "configuration: not an object");
+		return -1;
+	}
+	out->conf = json_incref(conf);
+	out->host = str_of(conf, "host");
+	out->org = str_of(conf, "org");
+	out->user = str_of(conf, "user");
+	out->verify = str_of(conf, "verify");
+	out->proxy_host = str_of(conf, "proxy_host");
+	out->proxy_user = str_of(conf, "proxy_user");
+	if (int_of(conf, "port", 443, 1, 65535, &out->port, err, errlen) ||
+	    int_of(conf, "proxy_port", 0, 0, 65535, &out->proxy_port, err,
+		   errlen) ||
+	    int_of(conf, "num_artifacts", CONFIG_NUM_ARTIFACTS_MAX, 1,
+		   CONFIG_NUM_ARTIFACTS_MAX, &out->num_artifacts, err,
+		   errlen) ||
+	    int_of(conf, "num_events", CONFIG_NUM_EVENTS_DEFAULT, 1,
+		   CONFIG_NUM_EVENTS_MAX, &out->num_events, err, errlen) ||
+	    bool_of(conf, "api_keys", &out->api_keys, err, errlen) ||
+	    bool_of(conf, "duplicates", &out->duplicates, err, errlen))
+		goto fail;
+
+	out->maps = calloc(json_object_size(conf) + 1, sizeof *out->maps);
+	if (!out->maps)
+		goto nomem;
+	json_object_foreach(conf, key, val) {
+		const char *k = key, *rest = NULL;
+
+		if (!json_is_string(val))
+			continue;
+		if (strncmp(k, "param.", 6) == 0)
+			k += 6;
+		if (strncmp(k, "mapping_", 8) == 0 && k[8]) {
+			out->maps[nm].key = k + 8;
+			out->maps[nm].tmpl = json_string_value(val);
+			nm++;
+			continue;
+		}
+		n = art_num(k, &rest);
+		if (!n)
+			continue;
+		if (!*rest)
+			slots[n].combined = json_string_value(val);
+		else if (!strcmp(rest, "type"))
+			slots[n].type = json_string_value(val);
+		else if (!strcmp(rest, "value"))
+			slots[n].value = json_string_value(val);
+		else if (!strcmp(rest, "description"))
+			slots[n].desc = json_string_value(val);
+	}
+	out->nmaps = nm;
+	qsort(out->maps, nm, sizeof *out->maps, cmp_map);
+	/* A key both with and without "param." keeps the first after sorting;
+	 * drop exact duplicates so a field is set once. */
+	for (i = 1; i < out->nmaps;) {
+		if (!strcmp(out->maps[i].key, out->maps[i - 1].key)) {
+			memmove(&out->maps[i], &out->maps[i + 1],
+				(out->nmaps - i - 1) * sizeof *out->maps);
+			out->nmaps--;
+		} else {
+			i++;
+		}
+	}
+
+	out->arts = calloc(CONFIG_NUM_ARTIFACTS_MAX, sizeof *out->arts);
+	if (!out->arts)
+		goto nomem;
+	for (n = 1; n <= CONFIG_NUM_ARTIFACTS_MAX; n++) {
+		struct slot *s = &slots[n];
+		struct artifact_tmpl *a = &out->arts[out->narts];
+
+		if (!blank(s->combined)) {
+			a->n = n;
+			out->narts++;
+			if (split_combined(a, s->combined))
+				goto nomem;
+		} else if (!blank(s->type) || !blank(s->value)) {
+			a->n = n;
+			out->narts++;
+			a->type = trim_dup(s->type ? s->type : "",
+					   s->type ? strlen(s->type) : 0);
+			a->value = trim_dup(s->value ? s->value : "",
+					    s->value ? strlen(s->value) : 0);
+			a->desc = trim_dup(s->desc ? s->desc : "",
+					   s->desc ? strlen(s->desc) : 0);
+			if (!a->type || !a->value || !a->desc)
+				goto nomem;
+		}
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "configuration: out of memory");
+fail:
+	config_free(out);
+	return -1;
+}
+
+void config_free(struct action_config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; c->arts && i < c->narts; i++) {
+		free(c->arts[i].type);
+		free(c->arts[i].value);
+		free(c->arts[i].desc);
+	}
+	free(c->arts);
+	free(c->maps);
+	json_decref(c->conf);
+	memset(c, 0, sizeof *c);
+}

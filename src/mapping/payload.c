@@ -1,0 +1,317 @@
+#include "mapping/payload.h"
+#include "util/buf.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const string_keys[] = {
+	"app",	      "owner",	     "results_file", "results_link",
+	"search_uri", "server_host", "server_uri",   "session_key",
+	"sid",	      "search_name", "result_id",    NULL
+};
+
+/* Text form of a JSON scalar, as Splunk would have written it. */
+static json_t *as_text(const json_t *v)
+{
+	char tmp[64];
+
+	if (json_is_string(v))
+		return json_incref((json_t *)v);
+	if (json_is_null(v))
+		return json_string("");
+	if (json_is_true(v))
+		return json_string("true");
+	if (json_is_false(v))
+		return json_string("false");
+	if (json_is_integer(v)) {
+		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return json_string(tmp);
+	}
+	if (json_is_real(v)) {
+		snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+		return json_string(tmp);
+	}
+	return NULL;
+}
+
+/* Builds the same JSON root from Splunk's XML payload:
+ * <alert><key>text</key>…<configuration><stanza name="…"><param name="k">v
+ * </param>…</stanza></configuration></alert>. Entities and DTDs are not
+ * loaded: the parser never touches the network or the disk. */
+static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, c, s, p;
+	json_t *out = NULL, *conf = NULL;
+
+	doc = xmlReadMemory(data, (int)len, "payload.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING);
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+
+		snprintf(err, n, "payload: invalid XML%s%s",
+			 e && e->message ? ": " : "",
+			 e && e->message ? e->message : "");
+		if (n && strlen(err) && err[strlen(err) - 1] == '\n')
+			err[strlen(err) - 1] = '\0';
+		return NULL;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || xmlStrcmp(root->name, (const xmlChar *)"alert") != 0) {
+		snprintf(err, n,
+			 "payload: the XML root element is not <alert>");
+		goto out;
+	}
+	out = json_object();
+	if (!out)
+		goto nomem;
+	for (c = root->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrcmp(c->name, (const xmlChar *)"configuration") == 0) {
+			conf = json_object();
+			if (!conf ||
+			    json_object_set_new(out, "configuration", conf))
+				goto nomem;
+			for (s = c->children; s; s = s->next) {
+				if (s->type != XML_ELEMENT_NODE)
+					continue;
+				for (p = s->children; p; p = p->next) {
+					xmlChar *name, *val;
+
+					if (p->type != XML_ELEMENT_NODE ||
+					    xmlStrcmp(p->name,
+						      (const xmlChar *)"param"))
+						continue;
+					name = xmlGetProp(
+						p, (const xmlChar *)"name");
+					val = xmlNodeGetContent(p);
+					if (name &&
+					    json_object_set_new(
+						    conf, (const char *)name,
+						    json_string(
+							    val ? (const char *)
+									    val
+								: "")))
+						json_object_del(
+							conf,
+							(const char *)name);
+					xmlFree(name);
+					xmlFree(val);
+				}
+			}
+		} else if (!c->children || c->children->type == XML_TEXT_NODE) {
+			xmlChar *val = xmlNodeGetContent(c);
+
+			json_object_set_new(
+				out, (const char *)c->name,
+				json_string(val ? (const char *)val : ""));
+			xmlFree(val);
+		}
+	}
+	goto out;
+nomem:
+	json_decref(out);
+	out = NULL;
+	snprintf(err, n, "out of memory");
+out:
+	xmlFreeDoc(doc);
+	return out;
+}
+
+int payload_parse(struct payload *p, const char *data, size_t len, char *err,
+		  size_t n)
+{
+	json_t *root = NULL, *conf, *v;
+	json_error_t je;
+	const char *k;
+	size_t i = 0;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
+			   data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (i == len) {
+		snprintf(
+			err, n,
+			"payload: nothing on stdin (expected the alert payload)");
+		return PAYLOAD_EMPTY;
+	}
+	if (data[i] == '<') {
+		root = from_xml(data + i, len - i, err, n);
+		if (!root)
+			return PAYLOAD_SYNTAX;
+	} else {
+		root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+		if (!root) {
+			/* jansson quotes the input "near '…'": that piece may
+			 * be the session key, so the message stops before it */
+			char *near = strstr(je.text, " near '");
+
+			if (near)
+				*near = '\0';
+			snprintf(
+				err, n,
+				"payload: invalid JSON at line %d column %d: %s",
+				je.line, je.column, je.text);
+			return PAYLOAD_SYNTAX;
+		}
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, n, "payload: not a JSON object");
+		rc = PAYLOAD_SYNTAX;
+		goto fail;
+	}
+	for (i = 0; string_keys[i]; i++) {
+		v = json_object_get(root, string_keys[i]);
+		if (!v || json_is_null(v))
+			continue;
+		if (!json_is_string(v)) {
+			json_t *t = (strcmp(string_keys[i], "result_id") == 0)
+					    ? as_text(v)
+					    : NULL;
+
+			if (!t ||
+			    json_object_set_new(root, string_keys[i], t)) {
+				snprintf(err, n,
+					 "payload: \"%s\" must be a string",
+					 string_keys[i]);
+				rc = PAYLOAD_BAD_KEY;
+				goto fail;
+			}
+		}
+	}
+	conf = json_object_get(root, "configuration");
+	if (!json_is_object(conf)) {
+		snprintf(err, n,
+			 conf ? "payload: configuration is not an object"
+			      : "payload: configuration is missing");
+		rc = PAYLOAD_NO_CONFIG;
+		goto fail;
+	}
+	json_object_foreach(conf, k, v) {
+		if (!json_is_string(v)) {
+			json_t *t = as_text(v);
+
+			if (!t) {
+				snprintf(
+					err, n,
+					"payload: configuration value \"%s\" must be a string",
+					k);
+				rc = PAYLOAD_BAD_KEY;
+				goto fail;
+			}
+			json_object_set_new(conf, k, t);
+		}
+	}
+	v = json_object_get(root, "result");
+	if (v && !json_is_object(v) && !json_is_null(v)) {
+		snprintf(err, n, "payload: \"result\" must be an object");
+		rc = PAYLOAD_BAD_KEY;
+		goto fail;
+	}
+	p->root = root;
+	p->app = json_string_value(json_object_get(root, "app"));
+	p->owner = json_string_value(json_object_get(root, "owner"));
+	p->results_file =
+		json_string_value(json_object_get(root, "results_file"));
+	p->results_link =
+		json_string_value(json_object_get(root, "results_link"));
+	p->search_uri = json_string_value(json_object_get(root, "search_uri"));
+	p->server_host =
+		json_string_value(json_object_get(root, "server_host"));
+	p->server_uri = json_string_value(json_object_get(root, "server_uri"));
+	p->session_key =
+		json_string_value(json_object_get(root, "session_key"));
+	p->sid = json_string_value(json_object_get(root, "sid"));
+	p->search_name =
+		json_string_value(json_object_get(root, "search_name"));
+	p->result_id = json_string_value(json_object_get(root, "result_id"));
+	p->configuration = conf;
+	p->result = json_is_object(v) ? v : NULL;
+	return PAYLOAD_OK;
+fail:
+	json_decref(root);
+	return rc;
+}
+
+int payload_read_fd(struct payload *p, int fd, char *err, size_t n)
+{
+	struct buf b = BUF_INIT(BUF_CAP_STDIN);
+	char chunk[65536];
+	ssize_t got;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	for (;;) {
+		got = read(fd, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, n, "payload: cannot read stdin: %s",
+				 strerror(errno));
+			buf_free(&b);
+			return PAYLOAD_EMPTY;
+		}
+		if (got == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)got)) {
+			snprintf(
+				err, n,
+				b.failed == BUF_TOOBIG
+					? "payload: larger than the 256 MB limit"
+					: "out of memory");
+			buf_free(&b);
+			return b.failed == BUF_TOOBIG ? PAYLOAD_SYNTAX
+						      : PAYLOAD_NOMEM;
+		}
+	}
+	rc = payload_parse(p, buf_str(&b), b.len, err, n);
+	/* the raw bytes hold the session key too */
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+void payload_free(struct payload *p)
+{
+	if (p->session_key)
+		explicit_bzero((char *)p->session_key, strlen(p->session_key));
+	json_decref(p->root);
+	memset(p, 0, sizeof(*p));
+}
+
+long long payload_trigger_time(const struct payload *p)
+{
+	const char *s = p->sid ? strstr(p->sid, "_at_") : NULL;
+	long long t = 0;
+	int digits = 0;
+
+	if (!s)
+		return -1;
+	for (s += 4; *s >= '0' && *s <= '9' && digits < 15; s++, digits++)
+		t = t * 10 + (*s - '0');
+	return digits ? t : -1;
+}
+
+const char *payload_digest_mode(const struct payload *p)
+{
+	if ((p->result_id && *p->result_id) ||
+	    (p->results_file && strstr(p->results_file, "/per_result_alert/")))
+		return "0";
+	return "1";
+}
+
+const char *payload_action_mode(const struct payload *p)
+{
+	return (p->sid && strstr(p->sid, "scheduler")) ? "saved" : "adhoc";
+}

@@ -1,0 +1,906 @@
+#include "net/soar.h"
+#include "util/buf.h"
+#include "mapping/catalog.h"
+#include "net/http.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "net/soar_internal.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define DEFAULT_BUDGET_MS 120000L
+#define MAX_BACKOFF_MS 16000L
+#define REQUEST_TIMEOUT_MS 60000L
+
+/*
+ * The login session (email mode) is shared by a handle and its clones, so
+ * a run logs in once however many connections it uses. gen counts logins:
+ * a thread that got a 401 re-logs in only if nobody did since it sent.
+ */
+struct soar_session {
+	pthread_mutex_t mu; /* recursive: login() runs call() */
+	char *cookie;	    /* "Cookie: JSESSIONID=…" */
+	char *csrf;	    /* "X-sess-id: …" */
+	unsigned gen;
+	/* set when the server stopped answering at all and the retry budget
+	 * is spent: later calls fail at once instead of each waiting out a
+	 * request timeout, so a run against a hung server ends in time */
+	int down;
+	char down_why[512];
+};
+
+struct soar {
+	struct http *http;
+	char base[1024]; /* https://host:port */
+	char host[512];
+	int port;
+	char *auth; /* "Authorization: Basic …" (API keys) */
+	struct soar_session *sess;
+	int owns_sess;	       /* the original handle; clones borrow */
+	struct soar_opts opts; /* a copy: callers pass a local */
+	long long org_id;
+	char org_name[256];
+	json_t *fields; /* cached /types/incident/fields */
+	json_t *types;	/* cached /artifact_types */
+	long budget_ms;
+	struct timespec start;
+};
+
+static long elapsed_ms(const struct soar *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->start.tv_sec) * 1000L +
+	       (now.tv_nsec - s->start.tv_nsec) / 1000000L;
+}
+
+static char *dup_header(const char *name, const char *value)
+{
+	struct buf b = BUF_INIT(8192);
+
+	buf_printf(&b, "%s: %s", name, value);
+	return buf_take(&b);
+}
+
+/* SOAR's StatusDTO is {"success":false,"message":"…",…}. */
+void soar_status_message(const struct http_response *r, char *out, size_t n)
+{
+	json_t *j = json_loads(buf_str(&r->body), 0, NULL);
+	const char *m = json_string_value(json_object_get(j, "message"));
+
+	if (m && *m)
+		snprintf(out, n, "\"%s\"", m);
+	else if (strncasecmp(r->content_type, "text/html", 9) == 0)
+		snprintf(out, n, "an HTML error page");
+	else
+		out[0] = '\0';
+	json_decref(j);
+}
+
+static int retryable(long status)
+{
+	return status == 500 || status == 502 || status == 503 ||
+	       status == 504 || status == 429;
+}
+
+/* The next wait of the capped exponential backoff. */
+static long next_backoff(long ms)
+{
+	return ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : ms * 2;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int login(struct soar *s, char *err, size_t n);
+
+/*
+ * One SOAR call with the run's retry policy: connection failures,
+ * timeouts, 5xx and HTML error pages are retried with capped exponential
+ * backoff (Retry-After honoured) inside the run's time budget; 4xx are
+ * not, except one re-login on 401 in email mode. A POST whose request may
+ * have reached the server is not retried here (see soar_create_case).
+ * *out gets the parsed JSON answer (may be NULL for an empty body).
+ */
+static int call(struct soar *s, const char *method, const char *path,
+		const json_t *body, int idempotent, json_t **out, int *unknown,
+		char *err, size_t n)
+{
+	char url[2048], msg[1024], *text = NULL;
+	char cookie[1024], csrf[512];
+	const char *hdr[6];
+	struct http_response r;
+	long backoff = 1000;
+	int relogged = 0, rc, h, fatal;
+	unsigned gen;
+
+	if (out)
+		*out = NULL;
+	if (unknown)
+		*unknown = 0;
+	pthread_mutex_lock(&s->sess->mu);
+	if (s->sess->down) {
+		snprintf(err, n,
+			 "not sent: %s, and the %ld s retry budget is used up",
+			 s->sess->down_why, s->budget_ms / 1000);
+		pthread_mutex_unlock(&s->sess->mu);
+		return SOAR_CONNECT;
+	}
+	pthread_mutex_unlock(&s->sess->mu);
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (!text) {
+			snprintf(err, n, "out of memory");
+			return SOAR_NOMEM;
+		}
+	}
+	for (;;) {
+		h = 0;
+		hdr[h++] = "Content-Type: application/json";
+		hdr[h++] = "Accept: application/json";
+		if (s->auth)
+			hdr[h++] = s->auth;
+		pthread_mutex_lock(&s->sess->mu);
+		gen = s->sess->gen;
+		if (s->sess->cookie) {
+			snprintf(cookie, sizeof(cookie), "%s", s->sess->cookie);
+			hdr[h++] = cookie;
+		}
+		if (s->sess->csrf) {
+			snprintf(csrf, sizeof(csrf), "%s", s->sess->csrf);
+			hdr[h++] = csrf;
+		}
+		pthread_mutex_unlock(&s->sess->mu);
+		hdr[h] = NULL;
+		http_set_send_once(s->http, !idempotent);
+		rc = http_request(s->http, method, url, hdr, text,
+				  text ? strlen(text) : 0, &r, err, n);
+		explicit_bzero(cookie, sizeof(cookie));
+		explicit_bzero(csrf, sizeof(csrf));
+		if (rc == HTTP_OK && r.status >= 200 && r.status < 300)
+			break;
+		if (rc == HTTP_OK && r.status == 401 && !s->opts.api_keys &&
+		    !relogged && strcmp(path, "/rest/session") != 0) {
+			http_response_free(&r);
+			relogged = 1;
+			/* once per expired session, whichever thread sees it */
+			pthread_mutex_lock(&s->sess->mu);
+			rc = s->sess->gen == gen ? login(s, err, n) : SOAR_OK;
+			pthread_mutex_unlock(&s->sess->mu);
+			if (rc)
+				goto out;
+			continue;
+		}
+		/* transport failures that are no outage are not retried (a
+		 * bad URL or an answer over the size cap is HTTP_OTHER), nor
+		 * do they mark SOAR down */
+		fatal = rc == HTTP_NOMEM   ? SOAR_NOMEM
+			: rc == HTTP_TLS   ? SOAR_TLS
+			: rc == HTTP_PROXY ? SOAR_PROXY
+			: rc == HTTP_OTHER ? SOAR_SERVER
+					   : SOAR_OK;
+		if (fatal) {
+			http_response_free(&r);
+			rc = fatal;
+			goto out;
+		}
+		if (rc == HTTP_OK) {
+			soar_status_message(&r, msg, sizeof(msg));
+			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
+				 method, path, s->host, r.status,
+				 msg[0] ? " " : "", msg);
+			if (!retryable(r.status) &&
+			    strncasecmp(r.content_type, "text/html", 9) != 0) {
+				rc = (r.status == 401 || r.status == 403)
+					     ? SOAR_AUTH
+				     : r.status == 409 ? SOAR_CONFLICT
+						       : SOAR_REFUSED;
+				http_response_free(&r);
+				goto out;
+			}
+			/* transient: retry when allowed and within budget */
+			if (r.retry_after[0]) {
+				long ra = http_retry_after_ms(r.retry_after,
+							      time(NULL));
+
+				if (ra > backoff)
+					backoff = ra;
+			}
+		}
+		/* 502/503/504/429 and a connection never made mean the server
+		 * did not act; after a timeout or a 500 it may have. */
+		if (!idempotent &&
+		    (rc != HTTP_OK ? r.sent
+				   : !(r.status >= 502 || r.status == 429))) {
+			/* the server may have acted on it */
+			if (unknown)
+				*unknown = 1;
+			http_response_free(&r);
+			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
+			goto out;
+		}
+		http_response_free(&r);
+		if (elapsed_ms(s) + backoff > s->budget_ms) {
+			if (rc != HTTP_OK) {
+				pthread_mutex_lock(&s->sess->mu);
+				s->sess->down = 1;
+				snprintf(s->sess->down_why,
+					 sizeof(s->sess->down_why), "%s", err);
+				pthread_mutex_unlock(&s->sess->mu);
+			}
+			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
+			goto out;
+		}
+		warnf("%s; retrying in %ld ms", err, backoff);
+		pause_ms(backoff);
+		backoff = next_backoff(backoff);
+	}
+	rc = SOAR_OK;
+	if (out && r.body.len) {
+		json_error_t je;
+
+		*out = json_loads(buf_str(&r.body), 0, &je);
+		if (!*out) {
+			snprintf(
+				err, n,
+				"SOAR %s %s on %s: the answer is not JSON (%s)",
+				method, path, s->host, je.text);
+			rc = SOAR_SERVER;
+		}
+	}
+	if (rc == SOAR_OK && !relogged && strcmp(path, "/rest/session") == 0 &&
+	    strcmp(method, "POST") == 0 && r.session_cookie[0]) {
+		pthread_mutex_lock(&s->sess->mu);
+		secret_free(s->sess->cookie);
+		s->sess->cookie = dup_header("Cookie", r.session_cookie);
+		pthread_mutex_unlock(&s->sess->mu);
+		log_add_secret(r.session_cookie + strlen("JSESSIONID="));
+	}
+	http_response_free(&r);
+out:
+	free(text);
+	return rc;
+}
+
+static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
+{
+	const json_t *orgs = json_object_get(session, "orgs"), *o;
+	const char *want = s->opts.org;
+	const char *keys[] = { "cloud_account", "uuid", "name" };
+	struct buf seen = BUF_INIT(4096);
+	size_t i, k;
+
+	for (k = 0; k < 3; k++) {
+		json_array_foreach(orgs, i, o) {
+			const char *v =
+				json_string_value(json_object_get(o, keys[k]));
+
+			if (!v || strcmp(v, want) != 0)
+				continue;
+			snprintf(s->org_name, sizeof(s->org_name), "%s",
+				 json_string_value(json_object_get(o, "name"))
+					 ? json_string_value(
+						   json_object_get(o, "name"))
+					 : want);
+			if (json_is_false(json_object_get(o, "enabled"))) {
+				snprintf(err, n,
+					 "SOAR org \"%s\" on %s is disabled",
+					 s->org_name, s->host);
+				buf_free(&seen);
+				return SOAR_ORG;
+			}
+			s->org_id =
+				json_integer_value(json_object_get(o, "id"));
+			buf_free(&seen);
+			return SOAR_OK;
+		}
+	}
+	json_array_foreach(orgs, i, o) {
+		const char *v = json_string_value(json_object_get(o, "name"));
+
+		buf_printf(&seen, "%s\"%s\"", i ? ", " : "", v ? v : "?");
+	}
+	snprintf(err, n,
+		 "SOAR org \"%s\" not found on %s; the account can see: %s",
+		 want, s->host, seen.len ? buf_str(&seen) : "no orgs");
+	buf_free(&seen);
+	return SOAR_ORG;
+}
+
+static int login(struct soar *s, char *err, size_t n)
+{
+	json_t *sess = NULL, *body = NULL;
+	const char *csrf;
+	int rc;
+
+	pthread_mutex_lock(&s->sess->mu);
+	if (s->opts.api_keys) {
+		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err,
+			  n);
+	} else {
+		secret_free(s->sess->cookie);
+		secret_free(s->sess->csrf);
+		s->sess->cookie = s->sess->csrf = NULL;
+		/* never "interactive": that would log the user out of the UI */
+		body = json_pack("{s:s,s:s}", "email", s->opts.user, "password",
+				 s->opts.secret);
+		if (!body) {
+			snprintf(err, n, "out of memory");
+			rc = SOAR_NOMEM;
+			goto out;
+		}
+		rc = call(s, "POST", "/rest/session", body, 1, &sess, NULL, err,
+			  n);
+		json_decref(body);
+	}
+	if (rc == SOAR_AUTH || rc == SOAR_REFUSED) {
+		snprintf(err + strlen(err), n - strlen(err),
+			 " (login as \"%s\" refused: check the %s)",
+			 s->opts.user,
+			 s->opts.api_keys ? "API key id and secret"
+					  : "email and password");
+		rc = SOAR_AUTH;
+	}
+	if (rc)
+		goto out;
+	if (!s->opts.api_keys) {
+		csrf = json_string_value(json_object_get(sess, "csrf_token"));
+		if (!csrf || !s->sess->cookie) {
+			snprintf(err, n, "SOAR login on %s returned no session",
+				 s->host);
+			rc = SOAR_SERVER;
+			goto out;
+		}
+		log_add_secret(csrf);
+		s->sess->csrf = dup_header("X-sess-id", csrf);
+	}
+	rc = pick_org(s, sess, err, n);
+	if (rc == SOAR_OK)
+		s->sess->gen++;
+out:
+	pthread_mutex_unlock(&s->sess->mu);
+	json_decref(sess);
+	return rc;
+}
+
+/* QS_SOAR_BUDGET_MS (milliseconds) replaces the default budget when the
+ * caller sets none: the tests need a small one, an admin may want another. */
+static long default_budget(void)
+{
+	const char *e = getenv("QS_SOAR_BUDGET_MS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return DEFAULT_BUDGET_MS;
+	v = strtol(e, &end, 10);
+	if (*end || v <= 0) {
+		warnf("QS_SOAR_BUDGET_MS=\"%s\" is not a positive number of milliseconds; using %ld",
+		      e, DEFAULT_BUDGET_MS);
+		return DEFAULT_BUDGET_MS;
+	}
+	return v;
+}
+
+/* An IPv6 literal as the setup page accepts it (with or without
+ * brackets) must be bracketed in a URL. */
+static int bracket(const char *host)
+{
+	return strchr(host, ':') && host[0] != '[';
+}
+
+static int is_system_ca(const char *v)
+{
+	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+}
+
+int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
+		 size_t n)
+{
+	struct soar *s = calloc(1, sizeof(*s));
+	struct http_opts ho = { NULL, NULL, NULL, REQUEST_TIMEOUT_MS, 1, 0, 0 };
+	char proxy[1024], userpwd[1024];
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	s->sess = calloc(1, sizeof(*s->sess));
+	if (!s->sess) {
+		free(s);
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	{
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&s->sess->mu, &a);
+		pthread_mutexattr_destroy(&a);
+	}
+	s->owns_sess = 1;
+	s->opts = *o;
+	s->port = o->port > 0 ? o->port : 443;
+	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : default_budget();
+	/* no single request may outlast the whole budget */
+	if (s->budget_ms < ho.timeout_ms)
+		ho.timeout_ms = s->budget_ms;
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	snprintf(s->host, sizeof(s->host), "%s", o->host ? o->host : "");
+	snprintf(s->base, sizeof(s->base), "https://%s%s%s:%d",
+		 bracket(s->host) ? "[" : "", s->host,
+		 bracket(s->host) ? "]" : "", s->port);
+	log_add_secret(o->secret);
+	log_add_secret(o->proxy_password);
+	if (!is_system_ca(o->verify))
+		ho.ca_file = o->verify;
+	if (o->proxy_host && *o->proxy_host) {
+		snprintf(proxy, sizeof(proxy), "%s%s:%d",
+			 strstr(o->proxy_host, "://") ? "" : "http://",
+			 o->proxy_host,
+			 o->proxy_port > 0 ? o->proxy_port : 3128);
+		ho.proxy = proxy;
+		if (o->proxy_user && *o->proxy_user) {
+			snprintf(userpwd, sizeof(userpwd), "%s:%s",
+				 o->proxy_user,
+				 o->proxy_password ? o->proxy_password : "");
+			ho.proxy_userpwd = userpwd;
+		}
+	}
+	rc = http_new(&s->http, &ho, err, n);
+	if (rc) {
+		soar_free(s);
+		return SOAR_NOMEM;
+	}
+	if (o->api_keys) {
+		struct buf kv = BUF_INIT(4096);
+		unsigned char enc[8192];
+		int len;
+
+		buf_printf(&kv, "%s:%s", o->user ? o->user : "",
+			   o->secret ? o->secret : "");
+		if (kv.failed || kv.len > 6000) {
+			buf_free(&kv);
+			soar_free(s);
+			snprintf(err, n, "SOAR API key id or secret too long");
+			return SOAR_AUTH;
+		}
+		len = EVP_EncodeBlock(enc, (const unsigned char *)buf_str(&kv),
+				      (int)kv.len);
+		secret_free(buf_take(&kv));
+		enc[len] = '\0';
+		log_add_secret((const char *)enc);
+		s->auth = dup_header("Authorization", "Basic ");
+		{
+			struct buf a = BUF_INIT(16384);
+
+			buf_printf(&a, "Authorization: Basic %s", enc);
+			secret_free(s->auth);
+			s->auth = buf_take(&a);
+		}
+		memset(enc, 0, sizeof(enc));
+	}
+	memset(userpwd, 0, sizeof(userpwd));
+	rc = login(s, err, n);
+	if (rc) {
+		soar_free(s);
+		return rc;
+	}
+	*out = s;
+	return SOAR_OK;
+}
+
+void soar_free(struct soar *s)
+{
+	if (!s)
+		return;
+	http_free(s->http);
+	secret_free(s->auth);
+	if (s->owns_sess && s->sess) {
+		secret_free(s->sess->cookie);
+		secret_free(s->sess->csrf);
+		pthread_mutex_destroy(&s->sess->mu);
+		free(s->sess);
+	}
+	json_decref(s->fields);
+	json_decref(s->types);
+	free(s);
+}
+
+int soar_clone(struct soar **out, const struct soar *s, char *err, size_t n)
+{
+	struct soar *c = malloc(sizeof(*c));
+
+	*out = NULL;
+	if (!c) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	*c = *s;
+	c->http = NULL;
+	c->auth = NULL;
+	c->owns_sess = 0;
+	c->fields = json_incref(s->fields);
+	c->types = json_incref(s->types);
+	if ((s->auth && !(c->auth = strdup(s->auth))) ||
+	    http_clone(&c->http, s->http, err, n) != HTTP_OK) {
+		soar_free(c);
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	*out = c;
+	return SOAR_OK;
+}
+
+long long soar_org_id(const struct soar *s)
+{
+	return s->org_id;
+}
+
+const char *soar_org_name(const struct soar *s)
+{
+	return s->org_name;
+}
+
+static int org_get(struct soar *s, const char *sub, json_t **cache,
+		   json_t **out, char *err, size_t n)
+{
+	char path[512];
+	int rc;
+
+	if (!*cache) {
+		snprintf(path, sizeof(path), "/rest/orgs/%lld%s", s->org_id,
+			 sub);
+		rc = call(s, "GET", path, NULL, 1, cache, NULL, err, n);
+		if (rc)
+			return rc;
+	}
+	*out = json_incref(*cache);
+	return SOAR_OK;
+}
+
+int soar_incident_fields(struct soar *s, json_t **out, char *err, size_t n)
+{
+	return org_get(s, "/types/incident/fields", &s->fields, out, err, n);
+}
+
+int soar_artifact_types(struct soar *s, json_t **out, char *err, size_t n)
+{
+	return org_get(s, "/artifact_types", &s->types, out, err, n);
+}
+
+char *soar_case_url_of(const char *host, int port, long long org_id,
+		       long long id)
+{
+	struct buf b = BUF_INIT(4096);
+
+	if (strncmp(host, "cases-rest.", 11) == 0)
+		buf_printf(&b, "https://%s/app/respond/#cases/%lld", host + 11,
+			   id);
+	else
+		buf_printf(&b, "https://%s%s%s:%d/#incidents/%lld?orgId=%lld",
+			   bracket(host) ? "[" : "", host,
+			   bracket(host) ? "]" : "", port, id, org_id);
+	return buf_take(&b);
+}
+
+char *soar_case_url(const struct soar *s, long long id)
+{
+	return soar_case_url_of(s->host, s->port, s->org_id, id);
+}
+
+int soar_find_open_case(struct soar *s, const char *key, json_t **out,
+			char *err, size_t n)
+{
+	char path[256];
+	json_t *q, *res = NULL, *first;
+	int rc;
+
+	*out = NULL;
+	q = json_pack(
+		"{s:[{s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}],s:[{s:s,s:s}],s:i,s:i}",
+		"filters", "conditions", "field_name",
+		"properties.splunk_notable_event_id", "method", "equals",
+		"value", key, "field_name", "plan_status", "method", "equals",
+		"value", "A", "sorts", "field_name", "create_date", "type",
+		"desc", "start", 0, "length", 1);
+	if (!q) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/query_paged",
+		 s->org_id);
+	rc = call(s, "POST", path, q, 1, &res, NULL, err, n);
+	json_decref(q);
+	if (rc)
+		return rc;
+	/* no data array is not "no case": creating then would duplicate */
+	if (!json_is_array(json_object_get(res, "data"))) {
+		snprintf(err, n,
+			 "SOAR POST %s on %s: the answer has no data array",
+			 path, s->host);
+		json_decref(res);
+		return SOAR_SERVER;
+	}
+	first = json_array_get(json_object_get(res, "data"), 0);
+	if (first)
+		*out = json_incref(first);
+	json_decref(res);
+	return SOAR_OK;
+}
+
+int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
+		     long long *out_id, char *err, size_t n)
+{
+	char path[256];
+	json_t *res = NULL, *found = NULL;
+	int rc, unknown, tries = 0;
+	long backoff = 1000;
+
+	snprintf(path, sizeof(path),
+		 "/rest/orgs/%lld/incidents?want_full_data=false", s->org_id);
+	for (;;) {
+		rc = call(s, "POST", path, body, 0, &res, &unknown, err, n);
+		if (rc == SOAR_OK || !unknown)
+			break;
+		/* The server may have created it: look before sending again. */
+		if (!dedup_key || ++tries > 5 ||
+		    elapsed_ms(s) + backoff > s->budget_ms)
+			break;
+		warnf("%s; checking whether the case exists before retrying",
+		      err);
+		pause_ms(backoff);
+		backoff = next_backoff(backoff);
+		rc = soar_find_open_case(s, dedup_key, &found, err, n);
+		if (rc)
+			break; /* cannot tell: report rather than risk a second case */
+		if (found) {
+			*out_id = json_integer_value(
+				json_object_get(found, "id"));
+			json_decref(found);
+			return SOAR_OK;
+		}
+	}
+	if (rc && unknown) {
+		size_t l = strlen(err);
+
+		snprintf(
+			err + l, n - l,
+			" (the request reached SOAR but no answer came back: the case may exist)");
+		return SOAR_UNKNOWN;
+	}
+	if (rc)
+		return rc;
+	*out_id = json_integer_value(json_object_get(res, "id"));
+	json_decref(res);
+	if (*out_id <= 0) {
+		snprintf(err, n, "SOAR created a case on %s but returned no id",
+			 s->host);
+		return SOAR_SERVER;
+	}
+	return SOAR_OK;
+}
+
+/* The typed wrapper PATCH expects for a field's value. */
+static const char *wrapper(const char *input_type)
+{
+	static const struct {
+		const char *t, *w;
+	} m[] = { { "text", "text" },
+		  { "textarea", "textarea" },
+		  { "boolean", "boolean" },
+		  { "datepicker", "date" },
+		  { "datetimepicker", "date" },
+		  { "select", "id" },
+		  { "select_owner", "id" },
+		  { "multiselect", "ids" },
+		  { "multiselect_members", "ids" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (strcmp(input_type, m[i].t) == 0)
+			return m[i].w;
+	return "object";
+}
+
+/* Compares a wanted value with the incident's current one. */
+static int same(const json_t *want, const json_t *cur)
+{
+	if (json_is_object(want) && json_object_get(want, "content"))
+		want = json_object_get(want, "content");
+	if (json_is_object(cur) && json_object_get(cur, "content"))
+		cur = json_object_get(cur, "content");
+	if (json_is_array(want) && json_is_array(cur)) {
+		size_t i, j;
+		json_t *a, *b;
+
+		if (json_array_size(want) != json_array_size(cur))
+			return 0;
+		json_array_foreach(want, i, a) {
+			int hit = 0;
+
+			json_array_foreach(cur, j, b)
+				if (json_equal(a, b))
+					hit = 1;
+			if (!hit)
+				return 0;
+		}
+		return 1;
+	}
+	return json_equal(want, cur);
+}
+
+int soar_update_case(struct soar *s, const json_t *incident,
+		     const json_t *changes, const struct catalog_view *cv,
+		     int *npatched, char *err, size_t n)
+{
+	char path[256];
+	json_t *patch = NULL, *list, *res = NULL, *cur_inc = NULL, *spec;
+	const char *key;
+	long long id = json_integer_value(json_object_get(incident, "id"));
+	int rc = SOAR_OK, attempt;
+
+	if (id <= 0) {
+		snprintf(err, n, "SOAR returned a case without an id on %s",
+			 s->host);
+		return SOAR_SERVER;
+	}
+
+	*npatched = 0;
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld",
+		 s->org_id, id);
+	for (attempt = 0; attempt < 3; attempt++) {
+		/* the case as it is now: a query's row may be partial (no
+		 * properties) or already stale, and vers must be current */
+		rc = call(s, "GET", path, NULL, 1, &cur_inc, NULL, err, n);
+		if (rc)
+			goto out;
+		if (!json_is_object(cur_inc)) {
+			snprintf(err, n, "SOAR GET %s on %s: not an incident",
+				 path, s->host);
+			rc = SOAR_SERVER;
+			goto out;
+		}
+		patch = json_pack("{s:[],s:O?}", "changes", "version",
+				  json_object_get(cur_inc, "vers"));
+		if (!patch) {
+			rc = SOAR_NOMEM;
+			snprintf(err, n, "out of memory");
+			goto out;
+		}
+		list = json_object_get(patch, "changes");
+		json_object_foreach((json_t *)changes, key, spec) {
+			const struct fielddef *f = catalog_field(cv->cat, key);
+			const json_t *want = json_object_get(spec, "value"),
+				     *cur;
+			const char *w;
+
+			if (!f || f->server_read_only ||
+			    strcmp(f->name, "splunk_notable_event_id") == 0)
+				continue;
+			cur = f->prefix ? json_object_get(
+						  json_object_get(cur_inc,
+								  f->prefix),
+						  f->name)
+					: json_object_get(cur_inc, f->name);
+			if (cur && same(want, cur))
+				continue;
+			w = wrapper(f->input_type);
+			/* plain field names are the handles PATCH accepts */
+			json_array_append_new(
+				list, json_pack("{s:s,s:{s:O?},s:{s:O}}",
+						"field", f->name, "old_value",
+						w, cur, "new_value", w, want));
+		}
+		*npatched = (int)json_array_size(list);
+		if (*npatched == 0)
+			goto out;
+		rc = call(s, "PATCH", path, patch, 1, &res, NULL, err, n);
+		/* 409 (a database-level conflict) or 200 with success false (a
+		 * conflicting edit): re-read and try again with fresh values */
+		if (rc && rc != SOAR_CONFLICT)
+			goto out;
+		if (rc == SOAR_OK &&
+		    !json_is_false(json_object_get(res, "success")))
+			goto out;
+		json_decref(patch);
+		patch = NULL;
+		json_decref(res);
+		res = NULL;
+		json_decref(cur_inc);
+		cur_inc = NULL;
+	}
+	snprintf(
+		err, n,
+		"SOAR kept refusing the update of case %lld on %s as conflicting",
+		id, s->host);
+	rc = SOAR_REFUSED;
+out:
+	json_decref(patch);
+	json_decref(res);
+	json_decref(cur_inc);
+	return rc;
+}
+
+static const char *type_name(struct soar *s, const json_t *t)
+{
+	json_t *types = NULL, *e;
+	const char *name = NULL;
+	char e2[256];
+	size_t i;
+
+	if (json_is_string(t))
+		return json_string_value(t);
+	if (soar_artifact_types(s, &types, e2, sizeof(e2)) != SOAR_OK)
+		return NULL;
+	json_array_foreach(json_object_get(types, "entities"), i, e)
+		if (json_equal(json_object_get(e, "id"), t))
+			name = json_string_value(json_object_get(e, "name"));
+	json_decref(types); /* the cache still holds it */
+	return name;
+}
+
+int soar_add_artifacts(struct soar *s, long long case_id,
+		       const json_t *artifacts, int *nadded, char *err,
+		       size_t n)
+{
+	char path[256];
+	json_t *have = NULL, *a, *h;
+	size_t i, j;
+	int rc;
+
+	*nadded = 0;
+	if (json_array_size(artifacts) == 0)
+		return SOAR_OK;
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld/artifacts",
+		 s->org_id, case_id);
+	rc = call(s, "GET", path, NULL, 1, &have, NULL, err, n);
+	if (rc)
+		return rc;
+	if (!json_is_array(have)) {
+		/* not knowing what the case has would add everything again */
+		snprintf(err, n, "SOAR GET %s on %s: not an array of artifacts",
+			 path, s->host);
+		json_decref(have);
+		return SOAR_SERVER;
+	}
+	json_array_foreach(artifacts, i, a) {
+		const char *t = json_string_value(json_object_get(a, "type"));
+		const char *v = json_string_value(json_object_get(a, "value"));
+		int dup = 0;
+
+		json_array_foreach(have, j, h) {
+			const char *ht =
+				type_name(s, json_object_get(h, "type"));
+			const char *hv =
+				json_string_value(json_object_get(h, "value"));
+
+			if (ht && hv && strcmp(ht, t) == 0 &&
+			    strcmp(hv, v) == 0)
+				dup = 1;
+		}
+		if (dup)
+			continue;
+		rc = call(s, "POST", path, a, 1, NULL, NULL, err, n);
+		if (rc)
+			break;
+		(*nadded)++;
+	}
+	json_decref(have);
+	return rc;
+}

@@ -1,0 +1,271 @@
+#include "setup/persist.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Decisions beyond the header:
+ *  - An opcode byte with bits above ALLOW_STREAM is garbage (splunkd sends
+ *    only the four flags), so a stray text byte is caught at once instead
+ *    of being read as INIT|BLOCK.
+ *  - An opcode with neither INIT nor BLOCK (END alone) is a valid packet
+ *    that needs no reply; the caller sees it and reads on.
+ *  - A length is decimal digits and '\n', nothing else (no sign, no
+ *    spaces, no CR); more than 20 digits or a value past the limit is
+ *    refused while it is being read.
+ *  - Bytes are read into a buffer that grows as they arrive (1 MB steps),
+ *    so a packet that announces 60 MB and ends after ten costs ten.
+ */
+
+#define CHUNK (1024UL * 1024)
+
+static enum persist_rc fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum persist_rc fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return PERSIST_ERROR;
+}
+
+static enum persist_rc eof_or_error(FILE *in, const char *what, char *err,
+				    size_t errlen)
+{
+	if (ferror(in))
+		return fail(err, errlen, "read error in %s: %s", what,
+			    strerror(errno));
+	return fail(err, errlen, "truncated packet: the input ended in %s",
+		    what);
+}
+
+/* "<decimal>\n" with the value at most limit. */
+static enum persist_rc read_len(FILE *in, size_t limit, const char *what,
+				size_t *out, int *too_large, char *err,
+				size_t errlen)
+{
+	uint64_t v = 0;
+	int c, digits = 0;
+
+	for (;;) {
+		c = getc(in);
+		if (c == EOF)
+			return eof_or_error(in, what, err, errlen);
+		if (c == '\n')
+			break;
+		if (c < '0' || c > '9')
+			return fail(err, errlen,
+				    "bad length in %s: byte 0x%02x is not a "
+				    "decimal digit",
+				    what, (unsigned)c);
+		if (++digits > 20 || v > (UINT64_MAX - 9) / 10) {
+			*too_large = 1;
+			return fail(err, errlen,
+				    "bad length in %s: too many "
+				    "digits",
+				    what);
+		}
+		v = v * 10 + (uint64_t)(c - '0');
+		if (v > limit) {
+			*too_large = 1;
+			return fail(err, errlen,
+				    "%s is longer than the limit of %zu bytes",
+				    what, limit);
+		}
+	}
+	if (!digits)
+		return fail(err, errlen, "bad length in %s: no digits", what);
+	*out = (size_t)v;
+	return PERSIST_OK;
+}
+
+/* n bytes into a new NUL-terminated buffer. */
+static enum persist_rc read_bytes(FILE *in, size_t n, const char *what,
+				  char **out, char *err, size_t errlen)
+{
+	size_t have = 0, cap = n < CHUNK ? n : CHUNK;
+	char *buf = malloc(cap + 1), *nb;
+
+	if (!buf)
+		return fail(err, errlen, "out of memory reading %s", what);
+	while (have < n) {
+		size_t want = n - have, got;
+
+		if (have == cap) {
+			cap = n - cap < cap ? n : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return fail(err, errlen,
+					    "out of memory reading %s", what);
+			}
+			buf = nb;
+		}
+		if (want > cap - have)
+			want = cap - have;
+		got = fread(buf + have, 1, want, in);
+		have += got;
+		if (got < want) {
+			/* a request block carries the session key */
+			explicit_bzero(buf, have);
+			free(buf);
+			return eof_or_error(in, what, err, errlen);
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return PERSIST_OK;
+}
+
+static enum persist_rc read_init(FILE *in, struct persist_packet *p, char *err,
+				 size_t errlen)
+{
+	size_t n, i, len;
+	char what[48];
+
+	if (read_len(in, PERSIST_MAX_PIECES, "the INIT piece count", &n,
+		     &p->too_large, err, errlen) != PERSIST_OK)
+		return PERSIST_ERROR;
+	p->command = calloc(n ? n : 1, sizeof *p->command);
+	p->command_len = calloc(n ? n : 1, sizeof *p->command_len);
+	if (!p->command || !p->command_len)
+		return fail(err, errlen, "out of memory reading INIT");
+	for (i = 0; i < n; i++) {
+		snprintf(what, sizeof what, "INIT command piece %zu", i + 1);
+		if (read_len(in, PERSIST_MAX_PIECE, what, &len, &p->too_large,
+			     err, errlen) != PERSIST_OK ||
+		    read_bytes(in, len, what, &p->command[i], err, errlen) !=
+			    PERSIST_OK)
+			return PERSIST_ERROR;
+		p->command_len[i] = len;
+		p->ncommand = i + 1;
+	}
+	if (read_len(in, PERSIST_MAX_PIECE, "the INIT command argument", &len,
+		     &p->too_large, err, errlen) != PERSIST_OK ||
+	    read_bytes(in, len, "the INIT command argument", &p->command_arg,
+		       err, errlen) != PERSIST_OK)
+		return PERSIST_ERROR;
+	p->command_arg_len = len;
+	p->init_read = 1;
+	return PERSIST_OK;
+}
+
+enum persist_rc persist_read(FILE *in, struct persist_packet *p, char *err,
+			     size_t errlen)
+{
+	int c;
+
+	memset(p, 0, sizeof *p);
+	if (err && errlen)
+		err[0] = '\0';
+	do
+		c = getc(in);
+	while (c == '\n');
+	if (c == EOF) {
+		if (ferror(in))
+			return fail(err, errlen,
+				    "read error before a packet: "
+				    "%s",
+				    strerror(errno));
+		return PERSIST_EOF;
+	}
+	p->opcode = (unsigned)c;
+	if (p->opcode & ~0x0fu)
+		return fail(err, errlen,
+			    "unknown opcode byte 0x%02x (not a persistconn "
+			    "packet)",
+			    p->opcode);
+	if ((p->opcode & PERSIST_INIT) &&
+	    read_init(in, p, err, errlen) != PERSIST_OK)
+		return PERSIST_ERROR;
+	if (p->opcode & PERSIST_BLOCK) {
+		if (read_len(in, PERSIST_MAX_BLOCK, "the request block",
+			     &p->block_len, &p->too_large, err,
+			     errlen) != PERSIST_OK ||
+		    read_bytes(in, p->block_len, "the request block", &p->block,
+			       err, errlen) != PERSIST_OK) {
+			p->block_len = 0;
+			return PERSIST_ERROR;
+		}
+	}
+	return PERSIST_OK;
+}
+
+void persist_packet_free(struct persist_packet *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; p->command && i < p->ncommand; i++)
+		free(p->command[i]);
+	free(p->command);
+	free(p->command_len);
+	free(p->command_arg);
+	if (p->block) {
+		/* the request carries the session key */
+		explicit_bzero(p->block, p->block_len);
+		free(p->block);
+	}
+	memset(p, 0, sizeof *p);
+}
+
+int persist_write(FILE *out, const char *data, size_t len)
+{
+	if (fprintf(out, "%zu\n", len) < 0 ||
+	    (len && fwrite(data, 1, len, out) != len) || fflush(out))
+		return -1;
+	return 0;
+}
+
+int persist_resync(FILE *in, int quiet_ms)
+{
+	char scratch[65536];
+	int fd = fileno(in);
+	struct pollfd pfd;
+	ssize_t n;
+
+	if (fd < 0) {
+		/* not a descriptor (a memory stream): what is left is all
+		 * that will ever come; drop it */
+		while (fread(scratch, 1, sizeof scratch, in) > 0)
+			;
+		explicit_bzero(scratch, sizeof scratch);
+		return -1;
+	}
+	if (feof(in))
+		return -1;
+	__fpurge(in);
+	clearerr(in);
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, quiet_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		n = read(fd, scratch, sizeof scratch);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			n = -1;
+			break;
+		}
+	}
+	/* the dropped bytes may hold a session key */
+	explicit_bzero(scratch, sizeof scratch);
+	return n == 0 ? 0 : -1;
+}

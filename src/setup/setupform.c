@@ -1,0 +1,569 @@
+#include "setup/setupform.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * Decisions beyond the header:
+ *  - Values may be JSON strings, integers or booleans (an object form sent
+ *    by a script may carry 443 or true); null counts as absent. Anything
+ *    else is refused naming the key.
+ *  - Leading and trailing spaces are trimmed from every value except the
+ *    two secrets (a password may begin or end with a space). Tabs are
+ *    control characters and refused like CR, LF and NUL.
+ *  - The length limit is checked on the raw value before anything is
+ *    copied, so a 1 MB value costs no allocation.
+ *  - Secrets shorter than LOG_SECRET_MIN bytes are refused: log.c cannot
+ *    mask them, and no SOAR password or API key secret is that short.
+ *  - verify "false" is refused: the add-on always verifies the server
+ *    certificate, against the system store or the given CA file.
+ *  - proxy_user without proxy_host is refused (a proxy login with no proxy
+ *    is a form left half-cleared, not a configuration).
+ *  - Error messages echo no value, except the verify path (a file name the
+ *    admin typed and needs to see); a secret is never echoed.
+ */
+
+enum key {
+	K_HOST,
+	K_PORT,
+	K_ORG,
+	K_USER,
+	K_SECRET,
+	K_API_KEYS,
+	K_VERIFY,
+	K_DUPLICATES,
+	K_NUM_ARTIFACTS,
+	K_NUM_EVENTS,
+	K_PROXY_HOST,
+	K_PROXY_PORT,
+	K_PROXY_USER,
+	K_PROXY_PASSWORD,
+	K_MODE,
+	K_COUNT
+};
+
+static const struct {
+	const char *name;
+	size_t maxlen;
+	int secret;
+} keys[K_COUNT] = {
+	[K_HOST] = { "host", 255, 0 },
+	[K_PORT] = { "port", 1024, 0 },
+	[K_ORG] = { "org", 1024, 0 },
+	[K_USER] = { "user", 1024, 0 },
+	[K_SECRET] = { "secret", 1024, 1 },
+	[K_API_KEYS] = { "api_keys", 1024, 0 },
+	[K_VERIFY] = { "verify", 4096, 0 },
+	[K_DUPLICATES] = { "duplicates", 1024, 0 },
+	[K_NUM_ARTIFACTS] = { "num_artifacts", 1024, 0 },
+	[K_NUM_EVENTS] = { "num_events", 1024, 0 },
+	/* a host name plus "https://" */
+	[K_PROXY_HOST] = { "proxy_host", 263, 0 },
+	[K_PROXY_PORT] = { "proxy_port", 1024, 0 },
+	[K_PROXY_USER] = { "proxy_user", 1024, 0 },
+	[K_PROXY_PASSWORD] = { "proxy_password", 1024, 1 },
+	[K_MODE] = { "mode", 1024, 0 },
+};
+
+/* One raw value per key: borrowed from the JSON, or formatted into num. */
+struct raw {
+	const char *s;
+	size_t len;
+	int given;
+	char num[32];
+};
+
+struct ctx {
+	char *field;
+	size_t fieldlen;
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static int
+fail(struct ctx *c, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->field && c->fieldlen)
+		snprintf(c->field, c->fieldlen, "%s", field);
+	if (c->err && c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int key_index(const char *k, size_t n)
+{
+	int i;
+
+	for (i = 0; i < K_COUNT; i++)
+		if (strlen(keys[i].name) == n && !memcmp(keys[i].name, k, n))
+			return i;
+	return -1;
+}
+
+/* Records one [key, value] pair; unknown keys are ignored. */
+static int take(struct ctx *c, struct raw *raw, const char *k, size_t klen,
+		const json_t *v)
+{
+	int i = key_index(k, klen);
+	struct raw *r;
+	size_t j;
+
+	if (i < 0)
+		return 0;
+	r = &raw[i];
+	if (r->given)
+		return fail(c, keys[i].name,
+			    "%s is given more than once; send it once",
+			    keys[i].name);
+	r->given = 1;
+	if (json_is_null(v)) {
+		r->s = "";
+		r->len = 0;
+	} else if (json_is_string(v)) {
+		r->s = json_string_value(v);
+		r->len = json_string_length(v);
+	} else if (json_is_integer(v)) {
+		snprintf(r->num, sizeof r->num, "%lld",
+			 (long long)json_integer_value(v));
+		r->s = r->num;
+		r->len = strlen(r->num);
+	} else if (json_is_boolean(v)) {
+		snprintf(r->num, sizeof r->num, "%s",
+			 json_is_true(v) ? "true" : "false");
+		r->s = r->num;
+		r->len = strlen(r->num);
+	} else {
+		return fail(c, keys[i].name,
+			    "%s must be a string, a number or a boolean",
+			    keys[i].name);
+	}
+	if (r->len > keys[i].maxlen)
+		return fail(c, keys[i].name,
+			    "%s is too long (more than %zu characters)",
+			    keys[i].name, keys[i].maxlen);
+	/* CR/LF would start a new line or [stanza] in a .conf file, NUL
+	 * would cut the C string short of what the admin typed. */
+	for (j = 0; j < r->len; j++) {
+		unsigned char ch = (unsigned char)r->s[j];
+
+		if (ch < 0x20 || ch == 0x7f)
+			return fail(
+				c, keys[i].name,
+				"%s contains a control character (such as a "
+				"line break, tab or NUL); it must be a "
+				"single line of text",
+				keys[i].name);
+	}
+	return 0;
+}
+
+static int collect(struct ctx *c, const json_t *form, struct raw *raw)
+{
+	size_t i;
+	const char *k;
+	const json_t *v;
+
+	if (json_is_object(form)) {
+		/* json_object_foreach needs a non-const object */
+		json_t *o = (json_t *)form;
+		json_t *jv;
+
+		json_object_foreach(o, k, jv)
+			if (take(c, raw, k, strlen(k), jv))
+				return -1;
+		return 0;
+	}
+	if (!json_is_array(form))
+		return fail(c, "form",
+			    "the form must be a list of [key, value] pairs");
+	for (i = 0; i < json_array_size(form); i++) {
+		const json_t *p = json_array_get(form, i);
+		const json_t *jk;
+
+		if (!json_is_array(p) || json_array_size(p) != 2 ||
+		    !json_is_string(jk = json_array_get(p, 0)))
+			return fail(c, "form",
+				    "form entry %zu is not a [key, value] pair",
+				    i + 1);
+		k = json_string_value(jk);
+		v = json_array_get(p, 1);
+		if (take(c, raw, k, json_string_length(jk), v))
+			return -1;
+	}
+	return 0;
+}
+
+/* A copy of the raw value, trimmed of spaces unless it is a secret. */
+static char *dup_value(const struct raw *r, int secret)
+{
+	const char *b = r->given ? r->s : "";
+	size_t n = r->given ? r->len : 0;
+	char *out;
+
+	if (!secret) {
+		while (n > 0 && *b == ' ') {
+			b++;
+			n--;
+		}
+		while (n > 0 && b[n - 1] == ' ')
+			n--;
+	}
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, b, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* Decimal digits only, within lo..hi; an empty value gives def (or fails
+ * when def < 0). */
+static int parse_int(struct ctx *c, const char *name, const char *s, int lo,
+		     int hi, int def, int *out)
+{
+	long v = 0;
+	const char *p;
+
+	if (!*s) {
+		if (def < 0)
+			return fail(c, name,
+				    "%s is empty; give a number from "
+				    "%d to %d",
+				    name, lo, hi);
+		*out = def;
+		return 0;
+	}
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > hi)
+			return fail(c, name,
+				    "%s must be a whole number from %d to %d",
+				    name, lo, hi);
+		v = v * 10 + (*p - '0');
+	}
+	if (v < lo || v > hi)
+		return fail(c, name, "%s must be a whole number from %d to %d",
+			    name, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_flag(struct ctx *c, const char *name, const char *s, int *out)
+{
+	if (!*s || !strcmp(s, "0") || !strcasecmp(s, "false")) {
+		*out = 0;
+		return 0;
+	}
+	if (!strcmp(s, "1") || !strcasecmp(s, "true")) {
+		*out = 1;
+		return 0;
+	}
+	return fail(c, name, "%s must be 1 or 0 (true or false)", name);
+}
+
+static int is_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+	       (ch >= 'A' && ch <= 'F');
+}
+
+static int is_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_';
+}
+
+/* An IPv6 literal's inside: hex digits, ':' and '.' (a trailing IPv4),
+ * at least two colons. */
+static int ipv6_chars(const char *s, size_t n)
+{
+	size_t i, colons = 0;
+
+	if (n < 2)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (!is_hex(s[i]) && s[i] != '.')
+			return 0;
+	}
+	return colons >= 2;
+}
+
+/*
+ * A bare host: a DNS name or IPv4 address (letters, digits, '-', '.', '_',
+ * no empty label), an IPv6 literal with or without brackets. Anything that
+ * looks like a scheme, a path, a port, credentials or a space is named.
+ */
+static int check_host(struct ctx *c, const char *name, const char *s)
+{
+	size_t n = strlen(s), i;
+	const char *colon;
+
+	if (!n)
+		return fail(c, name,
+			    "%s is empty; give the SOAR host name or "
+			    "IP address",
+			    name);
+	if (strstr(s, "://"))
+		return fail(c, name,
+			    "%s must not contain a scheme such as "
+			    "https://; give only the host name or IP address",
+			    name);
+	if (strchr(s, '/') || strchr(s, '?') || strchr(s, '#'))
+		return fail(c, name,
+			    "%s must not contain a path; give only "
+			    "the host name or IP address",
+			    name);
+	if (strchr(s, '@'))
+		return fail(c, name, "%s must not contain a user name (@)",
+			    name);
+	if (strchr(s, ' '))
+		return fail(c, name, "%s must not contain spaces", name);
+	if (s[0] == '[') {
+		if (s[n - 1] != ']')
+			return fail(c, name,
+				    "%s must not contain a port; put "
+				    "it in the port field",
+				    name);
+		if (!ipv6_chars(s + 1, n - 2))
+			return fail(c, name, "%s is not a valid IPv6 address",
+				    name);
+		return 0;
+	}
+	colon = strchr(s, ':');
+	if (colon) {
+		if (!strchr(colon + 1, ':'))
+			return fail(c, name,
+				    "%s must not contain a port; put "
+				    "it in the port field",
+				    name);
+		if (!ipv6_chars(s, n))
+			return fail(c, name, "%s is not a valid IPv6 address",
+				    name);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (!is_name_char(s[i]))
+			return fail(c, name,
+				    "%s contains a character not "
+				    "allowed in a host name (letters, digits, "
+				    "'-', '.' and '_' only)",
+				    name);
+	if (s[0] == '.' || s[0] == '-' || strstr(s, ".."))
+		return fail(c, name, "%s is not a valid host name", name);
+	return 0;
+}
+
+/* "true" (also "1" or empty), or an absolute path to a readable regular
+ * file; opening it is the only honest readability test. */
+static int check_verify(struct ctx *c, char **v)
+{
+	struct stat st;
+	int fd;
+
+	if (!**v || !strcmp(*v, "1") || !strcasecmp(*v, "true")) {
+		char *t = strdup("true");
+
+		if (!t)
+			return fail(c, "verify", "out of memory");
+		free(*v);
+		*v = t;
+		return 0;
+	}
+	if (**v != '/')
+		return fail(c, "verify",
+			    "verify must be true or the absolute "
+			    "path of a CA certificate file; \"%.200s\" is "
+			    "not an absolute path",
+			    *v);
+	fd = open(*v, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fail(c, "verify",
+			    "verify: cannot read the CA file "
+			    "\"%.200s\": %s",
+			    *v, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(c, "verify",
+			    "verify: \"%.200s\" is not a regular "
+			    "file",
+			    *v);
+	}
+	close(fd);
+	return 0;
+}
+
+/* proxy_host: an optional http:// or https:// scheme, then a bare host. */
+static int check_proxy_host(struct ctx *c, const char *s)
+{
+	const char *h = s;
+
+	if (!strncasecmp(s, "http://", 7))
+		h = s + 7;
+	else if (!strncasecmp(s, "https://", 8))
+		h = s + 8;
+	else if (strstr(s, "://"))
+		return fail(c, "proxy_host",
+			    "proxy_host may only use the "
+			    "http:// or https:// scheme");
+	if (strlen(h) > 255)
+		return fail(c, "proxy_host",
+			    "proxy_host is too long (more "
+			    "than 255 characters)");
+	return check_host(c, "proxy_host", h);
+}
+
+static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
+{
+	char *tmp[K_COUNT] = { 0 };
+	int i, rc = -1;
+
+	for (i = 0; i < K_COUNT; i++) {
+		tmp[i] = dup_value(&raw[i], keys[i].secret);
+		if (!tmp[i]) {
+			fail(c, keys[i].name, "out of memory");
+			goto cleanup;
+		}
+	}
+	/* strings move into f first, so one setup_form_free covers them */
+	f->host = tmp[K_HOST];
+	f->org = tmp[K_ORG];
+	f->user = tmp[K_USER];
+	f->secret = tmp[K_SECRET];
+	f->verify = tmp[K_VERIFY];
+	f->proxy_host = tmp[K_PROXY_HOST];
+	f->proxy_user = tmp[K_PROXY_USER];
+	f->proxy_password = tmp[K_PROXY_PASSWORD];
+	tmp[K_HOST] = tmp[K_ORG] = tmp[K_USER] = tmp[K_SECRET] = NULL;
+	tmp[K_VERIFY] = tmp[K_PROXY_HOST] = tmp[K_PROXY_USER] = NULL;
+	tmp[K_PROXY_PASSWORD] = NULL;
+
+	if (check_host(c, "host", f->host) ||
+	    parse_int(c, "port", tmp[K_PORT], 1, 65535, 443, &f->port))
+		goto cleanup;
+	if (!*f->org) {
+		fail(c, "org", "org is empty; give the SOAR organization name");
+		goto cleanup;
+	}
+	if (!*f->user) {
+		fail(c, "user",
+		     "user is empty; give the SOAR user's email or "
+		     "the API key id");
+		goto cleanup;
+	}
+	if (!*f->secret) {
+		fail(c, "secret",
+		     "secret is empty; give the password or the "
+		     "API key secret");
+		goto cleanup;
+	}
+	if (strlen(f->secret) < LOG_SECRET_MIN) {
+		fail(c, "secret",
+		     "secret is too short (fewer than %d "
+		     "characters)",
+		     LOG_SECRET_MIN);
+		goto cleanup;
+	}
+	if (parse_flag(c, "api_keys", tmp[K_API_KEYS], &f->api_keys) ||
+	    check_verify(c, &f->verify) ||
+	    parse_flag(c, "duplicates", tmp[K_DUPLICATES], &f->duplicates) ||
+	    parse_int(c, "num_artifacts", tmp[K_NUM_ARTIFACTS], 1, 99, 10,
+		      &f->num_artifacts) ||
+	    parse_int(c, "num_events", tmp[K_NUM_EVENTS], 1, 10000, 30,
+		      &f->num_events))
+		goto cleanup;
+
+	if (*f->proxy_host) {
+		if (check_proxy_host(c, f->proxy_host))
+			goto cleanup;
+		if (!*tmp[K_PROXY_PORT]) {
+			fail(c, "proxy_port",
+			     "proxy_port is required when "
+			     "proxy_host is set");
+			goto cleanup;
+		}
+	} else if (*f->proxy_user) {
+		fail(c, "proxy_host",
+		     "proxy_host is empty but proxy_user is "
+		     "set; give the proxy host or clear the proxy user");
+		goto cleanup;
+	}
+	if (*tmp[K_PROXY_PORT] && parse_int(c, "proxy_port", tmp[K_PROXY_PORT],
+					    1, 65535, -1, &f->proxy_port))
+		goto cleanup;
+	if (*f->proxy_user) {
+		if (!*f->proxy_password) {
+			fail(c, "proxy_password",
+			     "proxy_password is required "
+			     "when proxy_user is set");
+			goto cleanup;
+		}
+		if (strlen(f->proxy_password) < LOG_SECRET_MIN) {
+			fail(c, "proxy_password",
+			     "proxy_password is too short "
+			     "(fewer than %d characters)",
+			     LOG_SECRET_MIN);
+			goto cleanup;
+		}
+	}
+	f->test_mode = !strcmp(tmp[K_MODE], "test");
+	rc = 0;
+cleanup:
+	for (i = 0; i < K_COUNT; i++)
+		if (keys[i].secret)
+			secret_free(tmp[i]);
+		else
+			free(tmp[i]);
+	return rc;
+}
+
+int setup_form_parse(const json_t *form, struct setup_form *f, char *field,
+		     size_t fieldlen, char *err, size_t errlen)
+{
+	struct ctx c = { field, fieldlen, err, errlen };
+	struct raw raw[K_COUNT];
+
+	memset(f, 0, sizeof *f);
+	memset(raw, 0, sizeof raw);
+	if (field && fieldlen)
+		field[0] = '\0';
+	if (err && errlen)
+		err[0] = '\0';
+	if (collect(&c, form, raw) || validate(&c, raw, f)) {
+		explicit_bzero(raw, sizeof raw);
+		setup_form_free(f);
+		return -1;
+	}
+	/* a secret sent as a JSON number was formatted into raw[].num */
+	explicit_bzero(raw, sizeof raw);
+	return 0;
+}
+
+void setup_form_free(struct setup_form *f)
+{
+	if (!f)
+		return;
+	free(f->host);
+	free(f->org);
+	free(f->user);
+	secret_free(f->secret);
+	free(f->verify);
+	free(f->proxy_host);
+	free(f->proxy_user);
+	secret_free(f->proxy_password);
+	memset(f, 0, sizeof *f);
+}
