@@ -356,20 +356,13 @@ long http_retry_after_ms(const char *v, time_t now)
 
 char *http_escape(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	struct buf b = BUF_INIT(BUF_CAP_TEMPLATE);
-	const unsigned char *p;
+	/* libcurl keeps RFC 3986's unreserved characters and encodes the rest;
+	 * its string must go back through curl_free, ours through free */
+	char *e = curl_easy_escape(NULL, s, 0), *out;
 
-	for (p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-		    *p == '.' || *p == '~') {
-			buf_putc(&b, (char)*p);
-		} else {
-			buf_putc(&b, '%');
-			buf_putc(&b, hex[*p >> 4]);
-			buf_putc(&b, hex[*p & 15]);
-		}
-	}
-	return buf_take(&b);
+	if (!e)
+		return NULL;
+	out = strdup(e);
+	curl_free(e);
+	return out;
 }

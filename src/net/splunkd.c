@@ -107,26 +107,35 @@ static void message_of(const struct http_response *r, char *out, size_t n)
 	json_decref(j);
 }
 
+/* ctype: the body's Content-Type header; json: a JSON endpoint (the KV
+ * store's data endpoints), which answers JSON without output_mode. */
 static int request(struct splunkd *d, const char *method, const char *path,
-		   const char *body, json_t **out, char *err, size_t errlen)
+		   const char *body, const char *ctype, int json, json_t **out,
+		   char *err, size_t errlen)
 {
 	struct http_response r;
 	const char *hdr[3] = { d->auth, NULL, NULL };
-	char url[8192], msg[512];
-	int rc, n;
+	struct buf url = BUF_INIT(BUF_CAP_HTTP);
+	char msg[512];
+	int rc;
 
 	if (out)
 		*out = NULL;
-	n = snprintf(url, sizeof(url), "%s%s%soutput_mode=json", d->base, path,
-		     strchr(path, '?') ? "&" : "?");
-	if (n < 0 || (size_t)n >= sizeof(url)) {
-		snprintf(err, errlen, "splunkd: path too long");
-		return SPLUNKD_REFUSED;
+	buf_printf(&url, "%s%s", d->base, path);
+	if (!json)
+		buf_printf(&url, "%soutput_mode=json",
+			   strchr(path, '?') ? "&" : "?");
+	if (url.failed) {
+		buf_free(&url);
+		snprintf(err, errlen,
+			 "splunkd: out of memory or path too long");
+		return SPLUNKD_NOMEM;
 	}
 	if (body)
-		hdr[1] = "Content-Type: application/x-www-form-urlencoded";
-	rc = http_request(d->http, method, url, hdr, body,
+		hdr[1] = ctype;
+	rc = http_request(d->http, method, buf_str(&url), hdr, body,
 			  body ? strlen(body) : 0, &r, err, errlen);
+	buf_free(&url);
 	if (rc != HTTP_OK) {
 		http_response_free(&r);
 		return rc == HTTP_NOMEM ? SPLUNKD_NOMEM : SPLUNKD_CONNECT;
@@ -162,7 +171,7 @@ static int request(struct splunkd *d, const char *method, const char *path,
 int splunkd_get(struct splunkd *d, const char *path, json_t **out, char *err,
 		size_t errlen)
 {
-	return request(d, "GET", path, NULL, out, err, errlen);
+	return request(d, "GET", path, NULL, NULL, 0, out, err, errlen);
 }
 
 int splunkd_post_form(struct splunkd *d, const char *path,
@@ -189,7 +198,9 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 		snprintf(err, errlen, "out of memory");
 		return SPLUNKD_NOMEM;
 	}
-	rc = request(d, "POST", path, body, out, err, errlen);
+	rc = request(d, "POST", path, body,
+		     "Content-Type: application/x-www-form-urlencoded", 0, out,
+		     err, errlen);
 	free(body);
 	return rc;
 }
@@ -197,7 +208,14 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 int splunkd_delete(struct splunkd *d, const char *path, char *err,
 		   size_t errlen)
 {
-	return request(d, "DELETE", path, NULL, NULL, err, errlen);
+	return request(d, "DELETE", path, NULL, NULL, 0, NULL, err, errlen);
+}
+
+int splunkd_json(struct splunkd *d, const char *method, const char *path,
+		 const char *body, json_t **out, char *err, size_t errlen)
+{
+	return request(d, method, path, body, "Content-Type: application/json",
+		       1, out, err, errlen);
 }
 
 char *splunkd_escape(const char *s)

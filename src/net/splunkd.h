@@ -45,6 +45,12 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 		      size_t errlen);
 int splunkd_delete(struct splunkd *d, const char *path, char *err,
 		   size_t errlen);
+/* method path with a JSON body (Content-Type: application/json; body may
+ * be NULL) for endpoints that speak JSON themselves (the KV store's data
+ * endpoints): no output_mode is added. *out (may be NULL) gets the parsed
+ * answer, NULL when it is empty. */
+int splunkd_json(struct splunkd *d, const char *method, const char *path,
+		 const char *body, json_t **out, char *err, size_t errlen);
 
 #define QS_APP "SA_QRadar_SOAR"
 /* storage/passwords realms: the SOAR secret under QS_REALM_PREFIX<host>

@@ -412,6 +412,116 @@ def test_splunkd(ctx, info, tmp):
     return app
 
 
+def test_kvstore(ctx, info):
+    base = "https://127.0.0.1:%d/servicesNS/nobody/SA_QRadar_SOAR/storage/collections" % info["port"]
+    cp = info["control_port"]
+    A = {"Authorization": "Splunk admin-session-key"}
+    J = dict(A, **{"Content-Type": "application/json"})
+    q = base + "/data/qradar_soar_queue"
+
+    def qs(**kw):
+        return q + "?" + urllib.parse.urlencode(kw)
+    r = http(ctx, "GET", q)
+    ok(r.status == 401, "kvstore: no Authorization -> 401", r)
+    r = http(ctx, "POST", q, {"state": "queued"}, A)
+    ok(r.status == 201 and len(r.json()["_key"]) == 24, "kvstore: insert -> 201 with a generated _key", r)
+    k1 = r.json()["_key"]
+    r = http(ctx, "POST", q, urllib.parse.urlencode({"state": "queued"}),
+             dict(A, **{"Content-Type": "application/x-www-form-urlencoded"}))
+    ok(r.status == 400, "kvstore: a form-encoded insert -> 400", r)
+    r = http(ctx, "POST", q, b'{"state": ', J)
+    ok(r.status == 400 and "JSON" in r.json()["messages"][0]["text"], "kvstore: malformed JSON -> 400", r)
+    r = http(ctx, "POST", q, [{"state": "x"}], J)
+    ok(r.status == 400, "kvstore: insert of an array -> 400 (batch_save takes arrays)", r)
+    r = http(ctx, "POST", q, {"_key": "k/2 ü", "state": "queued", "attempts": "3", "dedup_key": "E2",
+                              "next_attempt": 100}, J)
+    ok(r.status == 201 and r.json() == {"_key": "k/2 ü"}, "kvstore: insert with its own _key", r)
+    kq = urllib.parse.quote("k/2 ü", safe="")
+    r = http(ctx, "POST", q, {"_key": "k/2 ü", "state": "other"}, J)
+    ok(r.status == 409, "kvstore: a second insert of one _key -> 409", r)
+    r = http(ctx, "GET", q + "/" + kq, headers=A)
+    d = r.json()
+    ok(r.status == 200 and d["_key"] == "k/2 ü" and d["_user"] == "nobody" and d["attempts"] == 3.0
+       and isinstance(d["attempts"], float), "kvstore: GET by key; a declared number is stored as a number", r)
+    r = http(ctx, "POST", q, {"state": "x", "attempts": "many"}, J)
+    ok(r.status == 400 and "attempts" in r.json()["messages"][0]["text"],
+       "kvstore: enforceTypes refuses a value that is not a number", r)
+    r = http(ctx, "POST", q, {"state": "x", "body": {"a.b": 1}}, J)
+    ok(r.status == 400, "kvstore: a field name with '.' -> 400", r)
+    r = http(ctx, "GET", q + "/nope", headers=A)
+    ok(r.status == 404, "kvstore: GET of an unknown key -> 404", r)
+    r = http(ctx, "POST", q + "/" + kq, {"state": "dead", "attempts": 4, "dedup_key": "E2", "next_attempt": 50}, J)
+    r2 = http(ctx, "GET", q + "/" + kq, headers=A)
+    ok(r.status == 200 and r2.json().get("state") == "dead" and "outcome_unknown" not in r2.json()
+       and r2.json()["_key"] == "k/2 ü", "kvstore: POST by key replaces the record", (r, r2))
+    r = http(ctx, "POST", q + "/nope", {"state": "dead"}, J)
+    ok(r.status == 404, "kvstore: replace of an unknown key -> 404", r)
+    r = http(ctx, "POST", q + "/batch_save", [{"_key": "b1", "state": "queued", "next_attempt": 10},
+                                             {"_key": "b2", "state": "queued", "next_attempt": 30},
+                                             {"_key": k1, "state": "queued", "next_attempt": 20}], J)
+    ok(r.status == 200 and r.json() == ["b1", "b2", k1], "kvstore: batch_save answers the keys in order", r)
+    r = http(ctx, "GET", qs(query=json.dumps({"state": "queued", "next_attempt": {"$lte": 25}}),
+                            sort="next_attempt:-1"), headers=A)
+    ok(r.status == 200 and [x["_key"] for x in r.json()] == [k1, "b1"],
+       "kvstore: query with $lte and a descending sort", r)
+    r = http(ctx, "GET", qs(query=json.dumps({"$or": [{"state": "dead"}, {"next_attempt": {"$gt": 25}}]}),
+                            sort="_key", fields="state,next_attempt"), headers=A)
+    ok(r.status == 200 and r.json() == [{"_key": "b2", "state": "queued", "next_attempt": 30.0},
+                                         {"_key": "k/2 ü", "state": "dead", "next_attempt": 50.0}],
+       "kvstore: $or, sort by _key, fields projection keeps _key", r)
+    r = http(ctx, "GET", qs(sort="next_attempt", skip=1, limit=2, fields="_key:0,_user:0,state:0"), headers=A)
+    ok(r.status == 200 and r.json() == [{"next_attempt": 20.0}, {"next_attempt": 30.0}],
+       "kvstore: skip, limit and exclusion", r)
+    r = http(ctx, "GET", qs(query=json.dumps({"next_attempt": {"$in": [10]}})), headers=A)
+    ok(r.status == 400, "kvstore: an unsupported operator ($in) -> 400", r)
+    r = http(ctx, "GET", qs(query="{bad"), headers=A)
+    ok(r.status == 400, "kvstore: a query that is not JSON -> 400", r)
+    ctl(cp, "POST", "/_emu/kvstore", {"limits": {"max_rows_per_query": 2}})
+    r = http(ctx, "GET", q, headers=A)
+    ok(r.status == 200 and len(r.json()) == 2, "kvstore: max_rows_per_query cuts silently", r)
+    ctl(cp, "POST", "/_emu/kvstore", {"limits": {"max_rows_per_query": 50000,
+                                                 "max_documents_per_batch_save": 2}})
+    r = http(ctx, "POST", q + "/batch_save", [{"state": "a"}, {"state": "b"}, {"state": "c"}], J)
+    ok(r.status == 400, "kvstore: batch_save over max_documents_per_batch_save -> 400", r)
+    ctl(cp, "POST", "/_emu/kvstore", {"limits": {"max_documents_per_batch_save": 1000}})
+    r = http(ctx, "DELETE", qs(query=json.dumps({"state": "dead"})), headers=A)
+    r2 = http(ctx, "GET", q, headers=A)
+    ok(r.status == 200 and sorted(x["_key"] for x in r2.json()) == sorted(["b1", "b2", k1]),
+       "kvstore: DELETE with a query deletes only the matches", (r, r2))
+    r = http(ctx, "DELETE", q + "/b1", headers=A)
+    r2 = http(ctx, "DELETE", q + "/b1", headers=A)
+    ok(r.status == 200 and r2.status == 404, "kvstore: DELETE by key, then 404", (r, r2))
+    r = http(ctx, "GET", base + "/data/no_such_collection", headers=A)
+    ok(r.status == 404, "kvstore: an undeclared collection -> 404", r)
+    r = http(ctx, "GET", base.replace("SA_QRadar_SOAR", "search") + "/data/qradar_soar_queue", headers=A)
+    ok(r.status == 404, "kvstore: the collection exists only in its app", r)
+    r = http(ctx, "GET", q, headers={"Authorization": "Splunk analyst-session-key"})
+    ok(r.status == 200, "kvstore: an ess_analyst may read the queue (default.meta)", r)
+    r = http(ctx, "POST", q, {"state": "x"}, {"Authorization": "Splunk user-session-key",
+                                               "Content-Type": "application/json"})
+    ok(r.status == 403, "kvstore: a role outside the ACL cannot write -> 403", r)
+    r = http(ctx, "GET", base + "/config/qradar_soar_queue?output_mode=json", headers=A)
+    ok(r.status == 200 and r.json()["entry"][0]["content"].get("field.attempts") == "number",
+       "kvstore: config shows the declaration from collections.conf", r)
+    ctl(cp, "POST", "/_emu/kvstore", {"status": "starting"})
+    r = http(ctx, "GET", q, headers=A)
+    r2 = http(ctx, "POST", q, {"state": "x"}, J)
+    ok(r.status == 503 and r2.status == 503 and "initializing" in r.json()["messages"][0]["text"],
+       "kvstore: not ready -> 503 on reads and writes", (r, r2))
+    ctl(cp, "POST", "/_emu/kvstore", {"status": "ready"})
+    ctl(cp, "POST", "/_emu/fault", {"path": "/storage/collections/data/qradar_soar_queue$", "method": "POST",
+                                    "late": True, "reset": True})
+    try:
+        r = http(ctx, "POST", q, {"_key": "late1", "state": "queued"}, J)
+    except Exception as e:  # the connection is dropped
+        r = e
+    r2 = http(ctx, "GET", q + "/late1", headers=A)
+    ok(not isinstance(r, Resp) and r2.status == 200,
+       "faults: late reset = the insert is done but its answer lost", (r, r2))
+    st = ctl(cp, "GET", "/_emu/kvstore?collection=qradar_soar_queue")
+    ok(len(st["collections"]["qradar_soar_queue"]["docs"]) == 3, "kvstore: control API shows the documents", st)
+
+
 def main():
     print("TAP version 13")
     tmp = tempfile.mkdtemp(prefix="emu-selftest-")
@@ -426,9 +536,14 @@ def main():
         procs.append(p)
         test_soar(ctx, soar, certs)
         app = os.path.join(tmp, "app")
-        p, spl = start("splunkd_emu.py", tls + ["--app-dir", app], tmp, "splunkd")
+        top = os.path.dirname(os.path.dirname(HERE))
+        p, spl = start("splunkd_emu.py", tls + ["--app-dir", app, "--collections",
+                                                os.path.join(top, "default", "collections.conf"),
+                                                "--meta", os.path.join(top, "metadata", "default.meta")],
+                       tmp, "splunkd")
         procs.append(p)
         test_splunkd(ctx, spl, tmp)
+        test_kvstore(ctx, spl)
         base = "https://127.0.0.1:%d" % spl["port"]
         r = http(ctx, "GET", base + "/en-US/static/app/SA_QRadar_SOAR/js/s.js")
         ok(r.status == 200 and r.body == b"// js\n", "splunkd web: static file served", r)

@@ -42,7 +42,9 @@ class Faults:
     """Fault rules: {"path": regex (search on the path), "method": optional,
     "count": n (default 1, -1 = forever), "status": int, "body": str|obj,
     "html": bool (HTML 502-style page), "delay": seconds, "reset": bool (drop the
-    connection), "retry_after": str, "after": n (skip the first n matches)}."""
+    connection), "retry_after": str, "after": n (skip the first n matches),
+    "late": bool (the request is carried out first; the fault then delays, drops
+    or replaces its answer)}."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -136,6 +138,11 @@ class BaseHandler(BaseHTTPRequestHandler):
             body_rec = body.decode("latin-1")
         rec = self.recorder.add(self.command, path, query, dict(self.headers.items()), body_rec)
         fault = self.faults.take(self.command, path) if self.faults else None
+        late = None
+        if fault and fault.get("late"):
+            # the request takes effect first; the fault then delays, drops
+            # or replaces its answer (a write done but never confirmed)
+            late = self._route(rec, path, query, body)
         if fault:
             if fault.get("delay"):
                 time.sleep(float(fault["delay"]))
@@ -163,17 +170,20 @@ class BaseHandler(BaseHTTPRequestHandler):
                 self._send(st, hdrs, out)
                 rec["end"] = time.time()
                 return
-        try:
-            st, hdrs, out = self.route(self.command, path, query, body)
-        except Exception as e:  # an emulator bug must be visible, not a hang
-            import traceback
-            traceback.print_exc()
-            st, hdrs, out = 500, {"Content-Type": "application/json"}, json.dumps(
-                {"success": False, "title": None, "message": "emulator error: %s" % e,
-                 "hints": [], "error_code": "generic"}).encode()
+        st, hdrs, out = late if late else self._route(rec, path, query, body)
         rec["status"] = st
         self._send(st, hdrs, out)
         rec["end"] = time.time()  # with "time": the request was in flight in between
+
+    def _route(self, rec, path, query, body):
+        try:
+            return self.route(self.command, path, query, body)
+        except Exception as e:  # an emulator bug must be visible, not a hang
+            import traceback
+            traceback.print_exc()
+            return 500, {"Content-Type": "application/json"}, json.dumps(
+                {"success": False, "title": None, "message": "emulator error: %s" % e,
+                 "hints": [], "error_code": "generic"}).encode()
 
     def _reset(self):
         try:

@@ -95,7 +95,15 @@ class Emulators:
                 p, self.soar = start("soar_emu.py", tls + self.soar_args, self.workdir, "soar")
                 self.procs.append(p)
             if self.want[1]:
-                p, self.splunkd = start("splunkd_emu.py", tls + self.splunkd_args, self.workdir, "splunkd")
+                args = list(self.splunkd_args)
+                if "--app-dir" not in args:
+                    # the app's own KV store declarations and ACLs
+                    top = os.path.dirname(os.path.dirname(EMU))
+                    if "--collections" not in args:
+                        args += ["--collections", os.path.join(top, "default", "collections.conf")]
+                    if "--meta" not in args:
+                        args += ["--meta", os.path.join(top, "metadata", "default.meta")]
+                p, self.splunkd = start("splunkd_emu.py", tls + args, self.workdir, "splunkd")
                 self.procs.append(p)
             if self.want_proxy:
                 p, self.proxy = start("proxy_emu.py", self.proxy_args, self.workdir, "proxy")

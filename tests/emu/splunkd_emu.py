@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emucommon  # noqa: E402
+import kvstore  # noqa: E402
 import persistconn  # noqa: E402
 
 APP = "SA_QRadar_SOAR"
@@ -75,6 +76,13 @@ class SplunkdEmu:
         self.faults = emucommon.Faults()
         self.handlers = {}
         self.port = None
+        self.kv = kvstore.KVStore(cfg["app"])
+        for path in cfg.get("collections_files", []):
+            self.kv.declare_file(path)
+        for path in cfg.get("meta_files", []):
+            self.kv.load_meta(path)
+        for name, settings in cfg.get("collections", {}).items():
+            self.kv.declare(name, settings)
         self.reset(initial=True)
 
     def reset(self, initial=False):
@@ -92,6 +100,7 @@ class SplunkdEmu:
             self.messages = {}
             self.writes = []
             self.web_sessions = {}
+            self.kv.reset()
         if not initial:
             self.recorder.clear()
             self.faults.clear()
@@ -168,6 +177,10 @@ class SplunkdEmu:
             if rest == h["match"] or rest.startswith(h["match"] + "/"):
                 return self.persist(h, method, path, rest, owner, app, query, body, headers,
                                     user, token)
+        m = re.match(r"^/storage/collections/(data|config)(?:/([^/]+))?(?:/([^/]+))?$", rest)
+        if m or rest == "/kvstore/status":
+            with self.lock:
+                return self.r_kvstore(m, method, query, body, headers, owner, app, user, json_mode, path)
         form, ctype = (None, "")
         if method in ("POST", "DELETE"):
             form, ctype = form_or_json(headers, body)
@@ -241,6 +254,37 @@ class SplunkdEmu:
             if m:
                 return self.r_messages(method, m.group(1), form, ctype, json_mode, path, user)
         return err(404, "Not Found: %s" % rest, json_mode)
+
+    # ---- KV store (kvstore.py) -------------------------------------------------
+    def r_kvstore(self, m, method, query, body, headers, owner, app, user, json_mode, path):
+        roles = self.cfg["users"].get(user, {}).get("roles", [])
+        caps = self.caps(user)
+        if m is None:  # /services/kvstore/status
+            if method != "GET":
+                return err(405, "Method not allowed", json_mode)
+            return self.feed([self.entry("kvstore", {"current": {"status": self.kv.status}}, path=path)],
+                             json_mode)
+        if m.group(1) == "config":
+            if method != "GET" or m.group(3):
+                return err(405, "Method not allowed", json_mode)
+            if self.kv.status != "ready":
+                return err(503, kvstore.NOT_READY.get(self.kv.status, kvstore.NOT_READY["down"]), json_mode)
+            name = urllib.parse.unquote(m.group(2)) if m.group(2) else None
+            items = [self.entry(n, s, path=path) for n, s in self.kv.config_feed(app) if name in (None, n)]
+            if name and not items:
+                return err(404, "Could not find object id=%s" % name, json_mode)
+            return self.feed(items, json_mode)
+        coll = urllib.parse.unquote(m.group(2) or "")
+        key = urllib.parse.unquote(m.group(3)) if m.group(3) else None
+        if not coll:
+            return err(404, "Not Found", True)
+        if key == "batch_save" and method != "POST":
+            return err(405, "Method not allowed", True)
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        st, obj = self.kv.handle(method, coll, key, query, body, ctype, owner, app, user, roles, caps)
+        if obj is None:
+            return st, {"Content-Type": "application/json"}, b""
+        return emucommon.jresp(st, obj)
 
     # ---- storage/passwords -----------------------------------------------------
     def r_passwords(self, method, rest, app, form, caps, json_mode, path):
@@ -576,6 +620,29 @@ class SplunkdEmu:
             if path == "/_emu/reset" and method == "POST":
                 self.reset()
                 return 200, {"ok": True}
+            if path == "/_emu/kvstore" and method == "GET":
+                return 200, self.kv.snapshot((query.get("collection") or [None])[0])
+            if path == "/_emu/kvstore" and method == "POST":
+                obj = obj or {}
+                if "status" in obj:
+                    self.kv.status = obj["status"]
+                self.kv.limits.update(obj.get("limits", {}))
+                return 200, {"ok": True, "status": self.kv.status, "limits": self.kv.limits}
+            if path == "/_emu/kvstore" and method == "DELETE":
+                self.kv.reset()
+                return 200, {"ok": True}
+            if path == "/_emu/kvstore/declare" and method == "POST":
+                self.kv.declare(obj["name"], obj.get("settings", {}), obj.get("app"))
+                return 200, {"ok": True}
+            if path == "/_emu/kvstore/seed" and method == "POST":
+                app = obj.get("app", self.cfg["app"])
+                store = self.kv.data[(app, obj["collection"])]
+                for d in obj.get("docs", []):
+                    d = self.kv.typed(app, obj["collection"], d)
+                    d.setdefault("_key", secrets.token_hex(12))
+                    d["_user"] = obj.get("owner", "nobody")
+                    store[(d["_user"], d["_key"])] = d
+                return 200, {"ok": True}
             if path == "/_emu/state" and method == "GET":
                 return 200, {"passwords": self.passwords, "saved_searches": [
                     {"owner": o, "app": a, "name": n, "content": c} for (o, a, n), c in self.saved.items()],
@@ -666,6 +733,11 @@ def main():
     p.add_argument("--app-dir", help="app directory (appserver/static, default/data/ui/views, bin)")
     p.add_argument("--restmap", help="restmap.conf to read [script:*] persist handlers from")
     p.add_argument("--setup-driver", help="shortcut: driver for /qradar_soar/setup")
+    p.add_argument("--collections", action="append", default=[],
+                   help="collections.conf declaring KV store collections (repeatable; default: "
+                        "<app-dir>/default/collections.conf)")
+    p.add_argument("--meta", action="append", default=[],
+                   help="default.meta with the collections' ACLs (default: <app-dir>/metadata/default.meta)")
     args = p.parse_args()
     if not args.plain and not (args.cert and args.key):
         p.error("--cert and --key are required (or --plain)")
@@ -680,6 +752,13 @@ def main():
                 cfg[k] = v
     if args.app_dir:
         cfg["app_dir"] = os.path.abspath(args.app_dir)
+    cfg["collections_files"] = list(cfg.get("collections_files", [])) + args.collections
+    cfg["meta_files"] = list(cfg.get("meta_files", [])) + args.meta
+    for sub, key, given in (("default/collections.conf", "collections_files", args.collections),
+                            ("metadata/default.meta", "meta_files", args.meta)):
+        f = os.path.join(cfg["app_dir"] or "", sub)
+        if cfg["app_dir"] and not given and os.path.isfile(f):
+            cfg[key].append(f)
     cfg["restmap"] = [normalize_handler(h, cfg.get("app_dir")) for h in cfg.get("restmap", [])]
     if args.restmap:
         cfg["restmap"] += parse_restmap(args.restmap, cfg.get("app_dir"))

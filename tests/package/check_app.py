@@ -161,5 +161,37 @@ with tempfile.TemporaryDirectory() as tmp:
         ok(good, "%s maps a failed login to a case without warnings" % name,
            (p.stderr.decode() + p.stdout.decode())[:400])
 
+# KV store collections (issue 11): declared with typed fields and valid
+# accelerations, writable by every role that runs the alert action.
+cc_path = os.path.join(TOP, "default", "collections.conf")
+ok(os.path.exists(cc_path), "default/collections.conf exists")
+cc, bad = parse_conf(cc_path) if os.path.exists(cc_path) else ({}, ["missing"])
+ok(not bad, "default/collections.conf has valid .conf syntax", bad)
+for name in ("qradar_soar_queue", "qradar_soar_leases", "qradar_soar_state"):
+    st = cc.get(name, {})
+    ok(bool(st), "collections.conf declares %s" % name)
+    types = {k: v.strip() for k, v in st.items() if k.startswith("field.")}
+    ok(all(v in ("number", "bool", "string", "time") for v in types.values()),
+       "%s: every field type is number, bool, string or time" % name, types)
+    accs = {k: v for k, v in st.items() if k.startswith("accelerated_fields.")}
+    good = True
+    for k, v in accs.items():
+        try:
+            j = json.loads(v)
+            good = good and isinstance(j, dict) and all(x in (1, -1) for x in j.values()) and \
+                all("field." + f in st for f in j)
+        except ValueError:
+            good = False
+    ok(good, "%s: accelerations are JSON objects of declared fields" % name, accs)
+    acl = meta.get("collections/" + name, {}).get("access", "")
+    m = re.search(r"write\s*:\s*\[([^\]]*)\]", acl)
+    writers = {r.strip() for r in m.group(1).split(",")} if m else set()
+    ok({"admin", "power", "ess_analyst", "ess_admin"} <= writers,
+       "%s: the roles that run alerts may write it (default.meta)" % name, acl)
+q = cc.get("qradar_soar_queue", {})
+ok(q.get("enforceTypes") == "true" and q.get("field.next_attempt") == "time" and
+   q.get("field.attempts") == "number" and q.get("field.outcome_unknown") == "bool",
+   "qradar_soar_queue: typed replay fields, types enforced")
+
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
