@@ -148,7 +148,31 @@ def scenario_relogin_once():
              st.get("incident_count"))
 
 
+def scenario_one_row_connections():
+    """A one-row run needs one connection to SOAR and one to splunkd: the
+    worker that escalates the row takes over the connections the run used
+    to log in and read its parameters, however many workers are allowed."""
+    with al.harness.Emulators() as emu:
+        home = al.splunk_home(emu.workdir, emu.ca)
+        res = os.path.join(emu.workdir, "results.csv.gz")
+        al.write_results(res, FIELDS, [{"_time": "1714557600", "event_id": "ONE@@notable@@1",
+                                        "rule_title": "One", "severity": "High",
+                                        "src": "10.7.0.1"}])
+        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+        emu.splunkd_ctl("DELETE", "/_emu/requests")
+        rc, out, err = al.run(al.payload(emu, res, al.base_config(emu)), home)
+        t.ok(rc == 0, "one row: exit 0", err[-2000:])
+        soar = {r["peer"] for r in emu.soar_ctl("GET", "/_emu/requests")}
+        sd = emu.splunkd_ctl("GET", "/_emu/requests")
+        t.ok(any(r["path"] == "/services/notable_update" for r in sd),
+             "one row: the notable was commented on", [r["path"] for r in sd])
+        t.ok(len(soar) == 1, "one row: one connection to SOAR", sorted(soar))
+        t.ok(len({r["peer"] for r in sd}) == 1, "one row: one connection to splunkd",
+             [(r["peer"], r["path"]) for r in sd])
+
+
 def main():
+    scenario_one_row_connections()
     scenario(4)
     scenario(1)
     scenario_relogin_once()

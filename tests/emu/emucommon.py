@@ -21,11 +21,13 @@ class Recorder:
         self.lock = threading.Lock()
         self.items = []
 
-    def add(self, method, path, query, headers, body, status=None):
+    def add(self, method, path, query, headers, body, status=None, peer=None):
+        """peer: the client's port, so a test can count the connections a
+        run opened (one per distinct peer)."""
         with self.lock:
             rec = {"seq": len(self.items) + 1, "time": time.time(), "method": method,
                    "path": path, "query": query, "headers": headers, "body": body,
-                   "status": status}
+                   "status": status, "peer": peer}
             self.items.append(rec)
             return rec
 
@@ -136,7 +138,8 @@ class BaseHandler(BaseHTTPRequestHandler):
             body_rec = body.decode("utf-8")
         except UnicodeDecodeError:
             body_rec = body.decode("latin-1")
-        rec = self.recorder.add(self.command, path, query, dict(self.headers.items()), body_rec)
+        rec = self.recorder.add(self.command, path, query, dict(self.headers.items()), body_rec,
+                                peer=self.client_address[1] if self.client_address else None)
         fault = self.faults.take(self.command, path) if self.faults else None
         late = None
         if fault and fault.get("late"):
