@@ -1,84 +1,49 @@
 #include "alert/action.h"
+#include "alert/escalate.h"
+#include "alert/pool.h"
 #include "mapping/catalog.h"
 #include "mapping/config.h"
 #include "mapping/engine.h"
-#include "util/exitcodes.h"
-#include "util/log.h"
 #include "mapping/payload.h"
-#include "util/secret.h"
+#include "mapping/templates.h"
 #include "net/soar.h"
 #include "net/splunkd.h"
+#include "util/exitcodes.h"
+#include "util/log.h"
+#include "util/secret.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
-#define NOTABLE_FIELD "properties.splunk_notable_event_id"
-/* Rows are escalated by up to LANES_DEFAULT threads (QS_PARALLEL=1..16
+/* Rows are escalated by up to LANES_DEFAULT workers (QS_PARALLEL=1..16
  * overrides), each with its own kept-alive SOAR and splunkd connection.
- * A row's lane is chosen by its dedup key, so two requests for one key
- * are never in flight at once and rows sharing a key run in order: the
- * first creates the case, the next ones find and update it. */
+ * A row's worker is chosen by its notable key (see pool.h): the first row
+ * of a notable creates the case, the next ones find and update it. */
 #define LANES_DEFAULT 4
-#define LANES_MAX 16
-#define LANE_QUEUE_MAX 64
-
-struct run;
-
-/* One row on its way to SOAR: what escalate needs once the engine has
- * moved on to the next row. */
-struct job {
-	struct job *next;
-	char rid[64];
-	char *event_id, *orig_sid, *orig_rid;
-	struct case_row cr;
-};
-
-struct lane {
-	struct run *r;
-	struct soar *soar; /* lane 0 borrows the run's handles */
-	struct splunkd *sd;
-	pthread_t th;
-	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* work queued, room freed, or closing */
-	struct job *head, *tail;
-	size_t queued;
-	int closing;
-};
 
 struct run {
 	struct payload p;
 	struct action_config cfg;
+	int have_cfg;
 	struct catalog cat;
 	struct splunkd *sd;
-	struct soar *soar;
+	struct soar *soar; /* the pattern of the workers' handles */
 	struct cam_ctx cam;
+	struct esc_ctx esc;
 	char *secret;
 	char *proxy_password; /* only when proxy_user is set */
-	int have_cfg;
 	pthread_mutex_t rc_mu;
-	int rc;
-	struct lane lanes[LANES_MAX];
-	int nlanes;
-	/* key slot → lane, assigned on first use so the first lane is lane 0,
-	 * the run's own already-open connections (a one-row run opens none) */
-	int slot_lane[LANES_MAX];
-	int lanes_used;
-	struct soar *proto; /* never used for requests; see lane_start */
-	unsigned rr;	    /* round robin for rows without a key */
+	int rc; /* enum exit_code: the worst so far */
 };
 
-static void worse(struct run *r, int code)
-{
-	pthread_mutex_lock(&r->rc_mu);
-	if (r->rc != EXIT_INTERNAL && (code == EXIT_INTERNAL || code > r->rc))
-		r->rc = code;
-	pthread_mutex_unlock(&r->rc_mu);
-}
+/* A worker's own connections. */
+struct lane {
+	struct soar *soar;
+	struct splunkd *sd;
+};
 
 static long long now_ms(void)
 {
@@ -88,65 +53,33 @@ static long long now_ms(void)
 	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static void cam(struct run *r, const struct job *j, const char *status,
-		const char *signature, const char *case_id)
+/* When several classes occur, the highest wins, EXIT_INTERNAL always. */
+static void worse(struct run *r, int code)
 {
-	const char *extra[] = { "case_id", case_id, NULL };
-
-	log_cam(strcmp(status, "success") == 0 ? LOG_INFO : LOG_ERROR, &r->cam,
-		j ? j->rid : NULL, j ? j->orig_sid : NULL,
-		j ? j->orig_rid : NULL, signature, status,
-		case_id ? extra : NULL);
+	pthread_mutex_lock(&r->rc_mu);
+	if (r->rc != EXIT_INTERNAL && (code == EXIT_INTERNAL || code > r->rc))
+		r->rc = code;
+	pthread_mutex_unlock(&r->rc_mu);
 }
 
-/* Copies string values of obj whose key starts with prefix into dst,
- * without the prefix. */
-static int merge_params(json_t *dst, const json_t *obj, const char *prefix)
+static void fail_run(struct run *r, int code, const char *why)
 {
-	const char *k;
-	json_t *v;
-	size_t n = strlen(prefix);
+	char err[512];
 
-	json_object_foreach((json_t *)obj, k, v) {
-		if (strncmp(k, prefix, n) != 0 || !k[n])
-			continue;
-		if (json_is_string(v) && json_object_set(dst, k + n, v) != 0)
-			return -1;
-	}
-	return 0;
+	errorf("%s", why);
+	log_cam(LOG_ERROR, &r->cam, NULL, NULL, NULL, why, "failure", NULL);
+	worse(r, code);
+	if (r->sd)
+		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error",
+				err, sizeof(err));
 }
 
-/* Per key of raw: no $result. token → the configuration's expansion. */
-static int keep_expanded(json_t *raw, const json_t *configuration)
+/* The raw templates: the payload's configuration for an ad hoc run, else
+ * the action's defaults and the saved search's parameters (see
+ * templates.h). */
+static int read_templates(struct run *r, json_t **out, char *err, size_t n)
 {
-	void *it;
-	json_t *done;
-
-	/* json_object_iter_set: the documented way to replace a value while
-	 * iterating */
-	for (it = json_object_iter(raw); it;
-	     it = json_object_iter_next(raw, it)) {
-		done = json_object_get(configuration, json_object_iter_key(it));
-		if (json_is_string(done) &&
-		    !strstr(json_string_value(json_object_iter_value(it)),
-			    "$result.") &&
-		    json_object_iter_set(raw, it, done) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Splunk resolves $result.x$ in the payload's configuration from the first
- * row only. For scheduled searches the raw templates are read back so every
- * row gets its own values: the action's defaults, then the saved search's
- * own parameters over them. A template without $result. is the same for
- * every row, and Splunk expanded tokens in it that only Splunk knows
- * ($alert.severity$, $job.*$, $description$…): the payload's value is kept.
- */
-static int load_templates(struct run *r, json_t **out, char *err, size_t n)
-{
-	json_t *merged = NULL, *defs = NULL, *saved = NULL;
+	json_t *defs = NULL, *saved = NULL;
 	int rc;
 
 	*out = NULL;
@@ -154,372 +87,37 @@ static int load_templates(struct run *r, json_t **out, char *err, size_t n)
 		*out = json_incref(r->p.configuration);
 		return 0;
 	}
-	merged = json_object();
-	if (!merged)
-		goto nomem;
 	rc = splunkd_get(
 		r->sd,
 		"/servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar",
 		&defs, err, n);
-	if (rc)
-		goto fail;
-	rc = splunkd_get(r->sd, r->p.search_uri, &saved, err, n);
-	if (rc)
-		goto fail;
-	if (merge_params(merged, splunkd_entry_content(defs), "param.") ||
-	    merge_params(merged, splunkd_entry_content(saved),
-			 "action.qradar_soar.param.") ||
-	    keep_expanded(merged, r->p.configuration))
-		goto nomem;
+	if (rc == 0)
+		rc = splunkd_get(r->sd, r->p.search_uri, &saved, err, n);
+	if (rc == 0)
+		rc = templates_merge(out, splunkd_entry_content(defs),
+				     splunkd_entry_content(saved),
+				     r->p.configuration, err, n);
 	json_decref(defs);
 	json_decref(saved);
-	*out = merged;
+	return rc;
+}
+
+/* The SOAR secret, and the proxy password the setup page stores beside
+ * it. */
+static int read_secrets(struct run *r, char *err, size_t n)
+{
+	if (splunkd_get_secret(r->sd, r->cfg.host, r->cfg.user, &r->secret, err,
+			       n))
+		return -1;
+	if (r->cfg.proxy_host && *r->cfg.proxy_host && r->cfg.proxy_user &&
+	    *r->cfg.proxy_user &&
+	    splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
+				 "proxy password", &r->proxy_password, err, n))
+		return -1;
 	return 0;
-nomem:
-	snprintf(err, n, "out of memory");
-fail:
-	json_decref(merged);
-	json_decref(defs);
-	json_decref(saved);
-	return -1;
 }
 
-static void comment_notable(struct lane *l, const struct job *j, long long id,
-			    int updated)
-{
-	struct run *r = l->r;
-	char text[4096], err[1024], sig[1600];
-	char *url;
-	json_t *ans = NULL;
-	int rc;
-
-	if (!j->event_id || !j->event_id[0])
-		return;
-	url = soar_case_url(l->soar, id);
-	if (updated)
-		snprintf(text, sizeof(text),
-			 "Updated case %lld in QRadar SOAR\n%s", id,
-			 url ? url : "");
-	else
-		snprintf(text, sizeof(text), "QRadar SOAR Case ID: %lld\n%s",
-			 id, url ? url : "");
-	free(url);
-	{
-		/* output_mode in the form too, as the endpoint documents it
-		 * (splunkd_post_form also puts it in the query) */
-		const char *kv[] = { "ruleUIDs", j->event_id,	"comment",
-				     text,	 "output_mode", "json",
-				     NULL };
-
-		rc = splunkd_post_form(l->sd, "/services/notable_update", kv,
-				       &ans, err, sizeof(err));
-	}
-	if (rc == 0 && !json_is_true(json_object_get(ans, "success"))) {
-		const char *m =
-			json_string_value(json_object_get(ans, "message"));
-
-		snprintf(err, sizeof(err), "notable_update refused: %s",
-			 m ? m : "success is not true");
-		rc = -1;
-	}
-	json_decref(ans);
-	if (rc) {
-		snprintf(sig, sizeof(sig),
-			 "Could not comment on notable %s: %s", j->event_id,
-			 err);
-		errorf("rid=%s: %s", j->rid, sig);
-		cam(r, j, "failure", sig, NULL);
-		worse(r, EXIT_NOTABLE);
-	}
-}
-
-static void escalate(struct lane *l, struct job *j)
-{
-	struct run *r = l->r;
-	struct case_row *cr = &j->cr;
-	struct catalog_view cv = { &r->cat };
-	json_t *found = NULL;
-	long long id = 0;
-	char err[2048], sig[2600], idtext[32];
-	int rc = 0, updated = 0, npatched = 0, nadded = 0, lookup;
-
-	if (cr->error) {
-		snprintf(sig, sizeof(sig), "Case not created: %s", cr->error);
-		errorf("rid=%s: %s", j->rid, sig);
-		cam(r, j, "failure", sig, NULL);
-		worse(r, EXIT_ROWS);
-		return;
-	}
-	{
-		size_t i;
-		json_t *w;
-
-		json_array_foreach(cr->warnings, i, w)
-			warnf("rid=%s: %s", j->rid, json_string_value(w));
-	}
-	lookup = !r->cfg.duplicates && cr->dedup_key &&
-		 catalog_field(&r->cat, NOTABLE_FIELD);
-	if (lookup)
-		rc = soar_find_open_case(l->soar, cr->dedup_key, &found, err,
-					 sizeof(err));
-	if (rc == 0 && found) {
-		id = json_integer_value(json_object_get(found, "id"));
-		rc = soar_update_case(l->soar, found, cr->changes, &cv,
-				      &npatched, err, sizeof(err));
-		if (rc == 0)
-			rc = soar_add_artifacts(l->soar, id, cr->artifacts,
-						&nadded, err, sizeof(err));
-		updated = 1;
-	} else if (rc == 0) {
-		/* the look-before-resend needs the same lookup as above */
-		rc = soar_create_case(l->soar, cr->body,
-				      lookup ? cr->dedup_key : NULL, &id, err,
-				      sizeof(err));
-	}
-	json_decref(found);
-	if (rc) {
-		char *body = json_dumps(cr->body, JSON_COMPACT);
-
-		if (rc == SOAR_UNKNOWN)
-			snprintf(
-				sig, sizeof(sig),
-				"QRadar SOAR case creation outcome unknown: %s",
-				err);
-		else
-			snprintf(sig, sizeof(sig),
-				 "QRadar SOAR case not %s: %s",
-				 updated ? "updated" : "created", err);
-		errorf("rid=%s: %s", j->rid, sig);
-		cam(r, j, "failure", sig, NULL);
-		/* nothing is lost: the body can be replayed from the log */
-		log_file_only(
-			LOG_ERROR, "rid=%s %s: %s", j->rid,
-			rc == SOAR_UNKNOWN
-				? "case body sent, outcome unknown (check SOAR before replaying)"
-				: "unsent case body",
-			body ? body : "(out of memory)");
-		free(body);
-		/* SOAR's refusal of this row's data is the row's failure;
-		 * anything else means SOAR itself was not usable */
-		worse(r, rc == SOAR_NOMEM ? EXIT_INTERNAL
-			 : rc == SOAR_REFUSED || rc == SOAR_CONFLICT
-				 ? EXIT_ROWS
-				 : EXIT_SOAR);
-		return;
-	}
-	snprintf(idtext, sizeof(idtext), "%lld", id);
-	if (updated)
-		snprintf(
-			sig, sizeof(sig),
-			"Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
-			id, npatched, nadded);
-	else
-		snprintf(sig, sizeof(sig), "Created QRadar SOAR case %lld", id);
-	infof("rid=%s: %s", j->rid, sig);
-	cam(r, j, "success", sig, idtext);
-	comment_notable(l, j, id, updated);
-}
-
-static char *first_value(const struct row *row, const char *name)
-{
-	const struct field *f = row_field(row, name);
-
-	return f && f->nvals ? strdup(f->vals[0]) : NULL;
-}
-
-static void job_free(struct job *j)
-{
-	if (!j)
-		return;
-	case_row_free(&j->cr);
-	free(j->event_id);
-	free(j->orig_sid);
-	free(j->orig_rid);
-	free(j);
-}
-
-/* Takes er's case; NULL on out of memory (er's case is then freed). */
-static struct job *job_from(struct engine_row *er)
-{
-	struct job *j = calloc(1, sizeof(*j));
-
-	if (!j) {
-		case_row_free(&er->cr);
-		return NULL;
-	}
-	snprintf(j->rid, sizeof(j->rid), "%s", er->rid);
-	j->cr = er->cr;
-	memset(&er->cr, 0, sizeof(er->cr));
-	j->event_id = first_value(er->row, "event_id");
-	j->orig_sid = first_value(er->row, "orig_sid");
-	j->orig_rid = first_value(er->row, "orig_rid");
-	return j;
-}
-
-static void *lane_main(void *arg)
-{
-	struct lane *l = arg;
-	struct job *j;
-
-	for (;;) {
-		pthread_mutex_lock(&l->mu);
-		while (!l->head && !l->closing)
-			pthread_cond_wait(&l->cv, &l->mu);
-		j = l->head;
-		if (j) {
-			l->head = j->next;
-			if (!l->head)
-				l->tail = NULL;
-			l->queued--;
-			pthread_cond_broadcast(&l->cv);
-		}
-		pthread_mutex_unlock(&l->mu);
-		if (!j)
-			return NULL;
-		escalate(l, j);
-		job_free(j);
-	}
-}
-
-/* Connections for lane i (lane 0 uses the run's) and its thread. */
-static int lane_start(struct run *r, int i, char *err, size_t n)
-{
-	struct lane *l = &r->lanes[i];
-
-	l->r = r;
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
-	if (i == 0) {
-		/* the pattern for the other lanes' handles, taken while no
-		 * thread uses the run's handle (a re-login rewrites it) */
-		if (r->nlanes > 1 && !r->proto &&
-		    soar_clone(&r->proto, r->soar, err, n))
-			goto fail;
-		l->soar = r->soar;
-		l->sd = r->sd;
-	} else if (!r->proto) {
-		snprintf(err, n, "lane 0 has not started");
-		goto fail;
-	} else if (soar_clone(&l->soar, r->proto, err, n) ||
-		   splunkd_open(&l->sd, r->p.server_uri, r->p.session_key, err,
-				n)) {
-		goto fail;
-	}
-	if (pthread_create(&l->th, NULL, lane_main, l) != 0) {
-		snprintf(err, n, "cannot start a worker thread");
-		goto fail;
-	}
-	l->started = 1;
-	return 0;
-fail:
-	if (i != 0) {
-		soar_free(l->soar);
-		splunkd_free(l->sd);
-	}
-	l->soar = NULL;
-	l->sd = NULL;
-	pthread_cond_destroy(&l->cv);
-	pthread_mutex_destroy(&l->mu);
-	return -1;
-}
-
-/* SOAR's equals is case-insensitive, so keys differing only in case must
- * share a lane. */
-static unsigned key_hash(const char *k)
-{
-	unsigned h = 2166136261u;
-
-	for (; *k; k++)
-		h = (h ^ (unsigned char)tolower((unsigned char)*k)) * 16777619u;
-	return h;
-}
-
-static void lanes_close(struct run *r);
-
-/* Hands j to its lane, starting the lane on first use and waiting while
- * its queue is full. If a lane cannot start, the others are drained and
- * the rest of the run goes one row at a time on the run's own connections,
- * so no row is dropped and no key is ever in two lanes. */
-static void dispatch(struct run *r, struct job *j)
-{
-	char err[1024];
-	struct lane *l;
-	int i;
-
-	if (r->nlanes == 0)
-		goto inline_row;
-	if (j->cr.dedup_key && !r->cfg.duplicates)
-		i = (int)(key_hash(j->cr.dedup_key) % (unsigned)r->nlanes);
-	else
-		i = (int)(r->rr++ % (unsigned)r->nlanes);
-	if (r->slot_lane[i] < 0)
-		r->slot_lane[i] = r->lanes_used++;
-	i = r->slot_lane[i];
-	l = &r->lanes[i];
-	if (!l->started && lane_start(r, i, err, sizeof(err))) {
-		warnf("worker %d not started (%s); escalating one row at a time",
-		      i, err);
-		lanes_close(r);
-		r->nlanes = 0;
-		goto inline_row;
-	}
-	pthread_mutex_lock(&l->mu);
-	while (l->queued >= LANE_QUEUE_MAX)
-		pthread_cond_wait(&l->cv, &l->mu);
-	j->next = NULL;
-	if (l->tail)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
-	l->queued++;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	return;
-inline_row:
-	l = &r->lanes[0];
-	l->r = r;
-	l->soar = r->soar;
-	l->sd = r->sd;
-	escalate(l, j);
-	job_free(j);
-}
-
-/* Lets every lane finish its queue, then frees its connections. */
-static void lanes_close(struct run *r)
-{
-	int i;
-
-	for (i = 0; i < LANES_MAX; i++) {
-		struct lane *l = &r->lanes[i];
-
-		if (!l->started)
-			continue;
-		pthread_mutex_lock(&l->mu);
-		l->closing = 1;
-		pthread_cond_broadcast(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->th, NULL);
-		pthread_cond_destroy(&l->cv);
-		pthread_mutex_destroy(&l->mu);
-		if (i != 0) {
-			soar_free(l->soar);
-			splunkd_free(l->sd);
-		}
-		l->started = 0;
-	}
-	soar_free(r->proto);
-	r->proto = NULL;
-}
-
-static int lanes_wanted(void)
-{
-	const char *v = getenv("QS_PARALLEL");
-	long n = v && *v ? strtol(v, NULL, 10) : LANES_DEFAULT;
-
-	return n < 1 ? 1 : n > LANES_MAX ? LANES_MAX : (int)n;
-}
-
+/* Logs in and loads the org's catalogue; a soar_err. */
 static int connect_soar(struct run *r, char *err, size_t n)
 {
 	struct soar_opts o;
@@ -552,56 +150,186 @@ static int connect_soar(struct run *r, char *err, size_t n)
 	return catalog_load(&r->cat, fields, types, err, n) ? SOAR_SERVER : 0;
 }
 
-static void fail_run(struct run *r, int code, const char *why)
+/* Runs on the submitting thread (pool.h): the run's handles are idle. */
+static int lane_open(void *ctx, void **out, char *err, size_t n)
 {
-	char err[512];
+	struct run *r = ctx;
+	struct lane *l = calloc(1, sizeof(*l));
 
-	errorf("%s", why);
-	cam(r, NULL, "failure", why, NULL);
-	worse(r, code);
-	if (r->sd)
+	*out = NULL;
+	if (!l) {
+		snprintf(err, n, "out of memory");
+		return -1;
+	}
+	if (soar_clone(&l->soar, r->soar, err, n) ||
+	    splunkd_clone(&l->sd, r->sd, err, n)) {
+		warnf("a worker did not start (%s); its rows go to another",
+		      err);
+		soar_free(l->soar);
+		free(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+static void lane_close(void *ctx, void *lane)
+{
+	struct lane *l = lane;
+
+	(void)ctx;
+	soar_free(l->soar);
+	splunkd_free(l->sd);
+	free(l);
+}
+
+/* The run collects each row's outcome: today its exit code. */
+static void collect(struct run *r, const struct esc_row *row,
+		    const struct esc_result *res)
+{
+	escalate_report(&r->esc, row, res);
+	worse(r, escalate_exit_code(res));
+}
+
+static void lane_run(void *ctx, void *lane, void *job)
+{
+	struct run *r = ctx;
+	struct lane *l = lane;
+	struct esc_row *row = job;
+	struct esc_result res;
+
+	escalate_row(&r->esc, l->soar, l->sd, row, &res);
+	collect(r, row, &res);
+	esc_row_free(row);
+}
+
+static const struct pool_ops lane_ops = { lane_open, lane_run, lane_close };
+
+static int lanes_wanted(void)
+{
+	const char *v = getenv("QS_PARALLEL");
+	long n = v && *v ? strtol(v, NULL, 10) : LANES_DEFAULT;
+
+	return n < 1 ? 1 : n > POOL_LANES_MAX ? POOL_LANES_MAX : (int)n;
+}
+
+/* Every row of the results through the workers; the run's verdict. */
+static void escalate_results(struct run *r)
+{
+	struct engine *e = NULL;
+	struct engine_row er;
+	struct pool *pool = NULL;
+	struct esc_row *row;
+	struct esc_result res;
+	char err[2048];
+	int st, rows = 0;
+
+	st = engine_open(&e, &r->p, &r->cfg, &r->cat, now_ms(), err,
+			 sizeof(err));
+	if (st == 0 && pool_new(&pool, lanes_wanted(), &lane_ops, r)) {
+		snprintf(err, sizeof(err), "out of memory");
+		st = ENGINE_NOMEM;
+	}
+	if (st) {
+		fail_run(r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
+			 err);
+		goto out;
+	}
+	while ((st = engine_next(e, &er, err, sizeof(err))) == ENGINE_ROW) {
+		rows++;
+		log_cam(LOG_INFO, &r->cam, er.rid, NULL, NULL,
+			"Invoking modular action", NULL, NULL);
+		row = esc_row_from(&er);
+		if (!row) {
+			errorf("rid=%s: out of memory", er.rid);
+			worse(r, EXIT_INTERNAL);
+		} else if (pool_submit(pool, esc_row_key(&r->esc, row), row,
+				       err, sizeof(err))) {
+			escalate_fail(&res, ESC_INTERNAL, err);
+			collect(r, row, &res);
+			esc_row_free(row);
+		}
+	}
+	pool_drain(pool);
+	if (st != ENGINE_DONE)
+		fail_run(r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
+			 err);
+	else if (rows == 0)
+		infof("the results hold no rows; nothing to escalate");
+	if (r->rc != EXIT_OK && r->rc != EXIT_NOTABLE && st == ENGINE_DONE) {
+		char why[1024];
+
+		snprintf(
+			why, sizeof(why),
+			"QRadar SOAR: some results of \"%s\" were not escalated; see qradar_soar_modalert.log",
+			r->p.search_name ? r->p.search_name : "ad hoc search");
 		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error",
 				err, sizeof(err));
+	}
+out:
+	pool_free(pool);
+	engine_close(e);
+}
+
+/* Reads the payload and opens the log; -1 when the payload is unusable
+ * (logged, with a CAM failure line carrying nothing of the payload: it
+ * may hold the session key). */
+static int run_begin(struct run *r)
+{
+	char err[2048];
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->rc_mu, NULL);
+	r->rc = EXIT_OK;
+	r->cam.action_name = "qradar_soar";
+	if (payload_read_fd(&r->p, 0, err, sizeof(err)) != PAYLOAD_OK) {
+		errorf("%s", err);
+		log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
+		log_cam(LOG_ERROR, &r->cam, NULL, NULL, NULL, err, "failure",
+			NULL);
+		log_close();
+		payload_free(&r->p);
+		pthread_mutex_destroy(&r->rc_mu);
+		return -1;
+	}
+	log_add_secret(r->p.session_key);
+	log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
+	r->cam.worker = r->p.server_host;
+	r->cam.search_name = r->p.search_name;
+	r->cam.sid = r->p.sid;
+	r->cam.app = r->p.app;
+	r->cam.user = r->p.owner;
+	r->cam.digest_mode = payload_digest_mode(&r->p);
+	r->cam.action_mode = payload_action_mode(&r->p);
+	r->esc.cam = &r->cam;
+	r->esc.cat = &r->cat;
+	return 0;
+}
+
+static int run_end(struct run *r)
+{
+	soar_free(r->soar);
+	catalog_free(&r->cat);
+	if (r->have_cfg)
+		config_free(&r->cfg);
+	secret_free(r->secret);
+	secret_free(r->proxy_password);
+	splunkd_free(r->sd);
+	payload_free(&r->p);
+	log_close();
+	pthread_mutex_destroy(&r->rc_mu);
+	return r->rc;
 }
 
 int action_execute(void)
 {
 	struct run r;
-	struct engine *e = NULL;
-	struct engine_row er;
 	json_t *templates = NULL;
 	char err[2048], why[2600];
-	int st, rows = 0, k;
+	int st;
 
-	memset(&r, 0, sizeof(r));
-	pthread_mutex_init(&r.rc_mu, NULL);
-	r.rc = EXIT_OK;
-	r.nlanes = lanes_wanted();
-	for (k = 0; k < LANES_MAX; k++)
-		r.slot_lane[k] = -1;
-	if (payload_read_fd(&r.p, 0, err, sizeof(err)) != PAYLOAD_OK) {
-		/* the failure line carries what is known: nothing of the
-		 * payload (it may hold the session key) */
-		r.cam.action_name = "qradar_soar";
-		errorf("%s", err);
-		log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
-		log_cam(LOG_ERROR, &r.cam, NULL, NULL, NULL, err, "failure",
-			NULL);
-		log_close();
-		payload_free(&r.p);
-		pthread_mutex_destroy(&r.rc_mu);
+	if (run_begin(&r))
 		return EXIT_PAYLOAD;
-	}
-	log_add_secret(r.p.session_key);
-	log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
-	r.cam.worker = r.p.server_host;
-	r.cam.action_name = "qradar_soar";
-	r.cam.search_name = r.p.search_name;
-	r.cam.sid = r.p.sid;
-	r.cam.app = r.p.app;
-	r.cam.user = r.p.owner;
-	r.cam.digest_mode = payload_digest_mode(&r.p);
-	r.cam.action_mode = payload_action_mode(&r.p);
 	if (!r.p.session_key || !*r.p.session_key || !r.p.server_uri ||
 	    !*r.p.server_uri) {
 		fail_run(
@@ -614,7 +342,7 @@ int action_execute(void)
 		fail_run(&r, EXIT_SPLUNKD, err);
 		goto out;
 	}
-	if (load_templates(&r, &templates, err, sizeof(err))) {
+	if (read_templates(&r, &templates, err, sizeof(err))) {
 		snprintf(why, sizeof(why),
 			 "cannot read the alert's parameters: %s", err);
 		fail_run(&r, EXIT_SPLUNKD, why);
@@ -625,6 +353,7 @@ int action_execute(void)
 		goto out;
 	}
 	r.have_cfg = 1;
+	r.esc.duplicates = r.cfg.duplicates;
 	if (!r.cfg.host || !*r.cfg.host || !r.cfg.user || !*r.cfg.user ||
 	    !r.cfg.org || !*r.cfg.org) {
 		fail_run(
@@ -632,17 +361,7 @@ int action_execute(void)
 			"configuration: host, org and user must be set; run the app's setup page");
 		goto out;
 	}
-	if (splunkd_get_secret(r.sd, r.cfg.host, r.cfg.user, &r.secret, err,
-			       sizeof(err))) {
-		fail_run(&r, EXIT_SPLUNKD, err);
-		goto out;
-	}
-	/* the setup page stores the proxy password beside the SOAR secret */
-	if (r.cfg.proxy_host && *r.cfg.proxy_host && r.cfg.proxy_user &&
-	    *r.cfg.proxy_user &&
-	    splunkd_get_password(r.sd, QS_PROXY_REALM, r.cfg.proxy_user,
-				 "proxy password", &r.proxy_password, err,
-				 sizeof(err))) {
+	if (read_secrets(&r, err, sizeof(err))) {
 		fail_run(&r, EXIT_SPLUNKD, err);
 		goto out;
 	}
@@ -651,53 +370,8 @@ int action_execute(void)
 		fail_run(&r, st == SOAR_NOMEM ? EXIT_INTERNAL : EXIT_SOAR, err);
 		goto out;
 	}
-	st = engine_open(&e, &r.p, &r.cfg, &r.cat, now_ms(), err, sizeof(err));
-	if (st) {
-		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
-			 err);
-		goto out;
-	}
-	while ((st = engine_next(e, &er, err, sizeof(err))) == ENGINE_ROW) {
-		struct job *j;
-
-		rows++;
-		log_cam(LOG_INFO, &r.cam, er.rid, NULL, NULL,
-			"Invoking modular action", NULL, NULL);
-		j = job_from(&er);
-		if (!j) {
-			errorf("rid=%s: out of memory", er.rid);
-			worse(&r, EXIT_INTERNAL);
-			continue;
-		}
-		dispatch(&r, j);
-	}
-	lanes_close(&r);
-	if (st != ENGINE_DONE)
-		fail_run(&r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
-			 err);
-	else if (rows == 0)
-		infof("the results hold no rows; nothing to escalate");
-	if (r.rc != EXIT_OK && r.rc != EXIT_NOTABLE && st == ENGINE_DONE) {
-		snprintf(
-			why, sizeof(why),
-			"QRadar SOAR: some results of \"%s\" were not escalated; see qradar_soar_modalert.log",
-			r.p.search_name ? r.p.search_name : "ad hoc search");
-		splunkd_message(r.sd, "SA_QRadar_SOAR_failure", why, "error",
-				err, sizeof(err));
-	}
+	escalate_results(&r);
 out:
-	lanes_close(&r);
-	engine_close(e);
 	json_decref(templates);
-	soar_free(r.soar);
-	catalog_free(&r.cat);
-	if (r.have_cfg)
-		config_free(&r.cfg);
-	secret_free(r.secret);
-	secret_free(r.proxy_password);
-	splunkd_free(r.sd);
-	payload_free(&r.p);
-	log_close();
-	pthread_mutex_destroy(&r.rc_mu);
-	return r.rc;
+	return run_end(&r);
 }

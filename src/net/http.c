@@ -84,10 +84,20 @@ int http_new(struct http **out, const struct http_opts *o, char *err,
 	return HTTP_OK;
 }
 
-int http_clone(struct http **out, const struct http *h, char *err,
-	       size_t errlen)
+int http_clone(struct http **out, struct http *h, char *err, size_t errlen)
 {
-	return http_new(out, &h->o, err, errlen);
+	CURL *fresh;
+	int rc;
+
+	rc = http_new(out, &h->o, err, errlen);
+	if (rc != HTTP_OK)
+		return rc;
+	/* the easy handle holds its connection cache: swapping handles moves
+	 * the live connection to the clone */
+	fresh = (*out)->curl;
+	(*out)->curl = h->curl;
+	h->curl = fresh;
+	return HTTP_OK;
 }
 
 void http_free(struct http *h)

@@ -47,11 +47,12 @@ enum http_err {
 
 int http_new(struct http **out, const struct http_opts *o, char *err,
 	     size_t errlen);
-/* A new handle (its own connection) with h's options; for parallel
- * requests, one handle per thread. Call from the thread that made h
- * (curl_global_init is not thread-safe). */
-int http_clone(struct http **out, const struct http *h, char *err,
-	       size_t errlen);
+/* A new handle with h's options, for another thread (one handle per
+ * thread). The new handle takes over h's kept-alive connection, if any, and
+ * h opens a new one when it is used again: the first worker of a run goes
+ * on on the connection the run already opened, instead of opening a second
+ * one. Call from the thread that uses h, while nothing else uses it. */
+int http_clone(struct http **out, struct http *h, char *err, size_t errlen);
 void http_free(struct http *h);
 /* on: the following requests are sent at most once each. libcurl resends a
  * request by itself when a reused connection dies before any answer, which

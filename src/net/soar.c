@@ -522,7 +522,7 @@ void soar_free(struct soar *s)
 	free(s);
 }
 
-int soar_clone(struct soar **out, const struct soar *s, char *err, size_t n)
+int soar_clone(struct soar **out, struct soar *s, char *err, size_t n)
 {
 	struct soar *c = malloc(sizeof(*c));
 

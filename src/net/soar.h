@@ -55,11 +55,12 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		 size_t errlen);
 /* Frees a handle; clones must be freed before the handle they came from. */
 void soar_free(struct soar *s);
-/* A handle for another thread: its own connection, the same login session
- * (a 401 re-logs in once for all), org and cached catalogues; nothing is
- * fetched. Call from the thread that owns s, before sharing. Each handle is
- * used by one thread at a time. */
-int soar_clone(struct soar **out, const struct soar *s, char *err, size_t n);
+/* A handle for another thread: the same login session (a 401 re-logs in
+ * once for all), org and cached catalogues; nothing is fetched. It takes
+ * over s's kept-alive connection (see http_clone); s opens a new one if it
+ * is used again. Call from the thread that uses s, while nothing else uses
+ * it. Each handle is used by one thread at a time. */
+int soar_clone(struct soar **out, struct soar *s, char *err, size_t n);
 
 long long soar_org_id(const struct soar *s);
 const char *soar_org_name(const struct soar *s);

@@ -86,6 +86,28 @@ nomem:
 	return SPLUNKD_NOMEM;
 }
 
+int splunkd_clone(struct splunkd **out, struct splunkd *d, char *err,
+		  size_t errlen)
+{
+	struct splunkd *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (!c || !(c->base = strdup(d->base)) ||
+	    !(c->auth = strdup(d->auth))) {
+		splunkd_free(c);
+		snprintf(err, errlen, "out of memory");
+		return SPLUNKD_NOMEM;
+	}
+	rc = http_clone(&c->http, d->http, err, errlen);
+	if (rc != HTTP_OK) {
+		splunkd_free(c);
+		return rc == HTTP_NOMEM ? SPLUNKD_NOMEM : SPLUNKD_CONNECT;
+	}
+	*out = c;
+	return SPLUNKD_OK;
+}
+
 void splunkd_free(struct splunkd *d)
 {
 	if (!d)

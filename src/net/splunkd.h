@@ -29,6 +29,11 @@ struct splunkd;
 
 int splunkd_open(struct splunkd **out, const char *server_uri,
 		 const char *session_key, char *err, size_t errlen);
+/* A handle for another thread with d's URI and session key; it takes over
+ * d's kept-alive connection (see http_clone). Call from the thread that
+ * uses d, while nothing else uses it. */
+int splunkd_clone(struct splunkd **out, struct splunkd *d, char *err,
+		  size_t errlen);
 void splunkd_free(struct splunkd *d);
 
 /* The content object of the first entry of a splunkd JSON feed

@@ -1,0 +1,249 @@
+#include "alert/escalate.h"
+#include "util/exitcodes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTABLE_FIELD "properties.splunk_notable_event_id"
+
+static char *first_value(const struct row *row, const char *name)
+{
+	const struct field *f = row_field(row, name);
+
+	return f && f->nvals ? strdup(f->vals[0]) : NULL;
+}
+
+struct esc_row *esc_row_from(struct engine_row *er)
+{
+	struct esc_row *row = calloc(1, sizeof(*row));
+
+	if (!row) {
+		case_row_free(&er->cr);
+		return NULL;
+	}
+	snprintf(row->rid, sizeof(row->rid), "%s", er->rid);
+	row->cr = er->cr;
+	memset(&er->cr, 0, sizeof(er->cr));
+	row->event_id = first_value(er->row, "event_id");
+	row->orig_sid = first_value(er->row, "orig_sid");
+	row->orig_rid = first_value(er->row, "orig_rid");
+	return row;
+}
+
+void esc_row_free(struct esc_row *row)
+{
+	if (!row)
+		return;
+	case_row_free(&row->cr);
+	free(row->event_id);
+	free(row->orig_sid);
+	free(row->orig_rid);
+	free(row);
+}
+
+const char *esc_row_key(const struct esc_ctx *x, const struct esc_row *row)
+{
+	return x->duplicates ? NULL : row->cr.dedup_key;
+}
+
+/* SOAR's refusal of this row's data is the row's failure; anything else
+ * means SOAR itself was not usable. */
+static enum esc_class class_of(int soar_rc)
+{
+	return soar_rc == SOAR_NOMEM ? ESC_INTERNAL
+	       : soar_rc == SOAR_REFUSED || soar_rc == SOAR_CONFLICT ? ESC_DATA
+								     : ESC_SOAR;
+}
+
+/* Finds the open case of the row's notable and updates it, or creates
+ * one. */
+static void escalate_case(const struct esc_ctx *x, struct soar *soar,
+			  const struct case_row *cr, struct esc_result *res)
+{
+	json_t *found = NULL;
+	int rc = 0, lookup;
+
+	lookup = !x->duplicates && cr->dedup_key &&
+		 catalog_field(x->cat, NOTABLE_FIELD);
+	if (lookup)
+		rc = soar_find_open_case(soar, cr->dedup_key, &found,
+					 res->error, sizeof(res->error));
+	if (rc == 0 && found) {
+		struct catalog_view cv = { x->cat };
+
+		res->update = 1;
+		res->case_id = json_integer_value(json_object_get(found, "id"));
+		rc = soar_update_case(soar, found, cr->changes, &cv,
+				      &res->fields_changed, res->error,
+				      sizeof(res->error));
+		if (rc == 0)
+			rc = soar_add_artifacts(soar, res->case_id,
+						cr->artifacts,
+						&res->artifacts_added,
+						res->error, sizeof(res->error));
+	} else if (rc == 0) {
+		/* the look-before-resend needs the same lookup as above */
+		rc = soar_create_case(
+			soar, cr->body, lookup ? cr->dedup_key : NULL,
+			&res->case_id, res->error, sizeof(res->error));
+	}
+	json_decref(found);
+	if (rc) {
+		res->outcome = ESC_FAILED;
+		res->fail = class_of(rc);
+		res->unknown = rc == SOAR_UNKNOWN;
+		return;
+	}
+	res->outcome = !res->update ? ESC_CREATED
+		       : res->fields_changed || res->artifacts_added
+			       ? ESC_UPDATED
+			       : ESC_UNCHANGED;
+}
+
+/* Comments on the row's notable with the case's id and link. */
+static void comment_notable(struct soar *soar, struct splunkd *sd,
+			    const struct esc_row *row, struct esc_result *res)
+{
+	char text[4096], err[1024];
+	char *url = soar_case_url(soar, res->case_id);
+	json_t *ans = NULL;
+	int rc;
+
+	if (res->outcome == ESC_CREATED)
+		snprintf(text, sizeof(text), "QRadar SOAR Case ID: %lld\n%s",
+			 res->case_id, url ? url : "");
+	else
+		snprintf(text, sizeof(text),
+			 "Updated case %lld in QRadar SOAR\n%s", res->case_id,
+			 url ? url : "");
+	free(url);
+	{
+		/* output_mode in the form too, as the endpoint documents it
+		 * (splunkd_post_form also puts it in the query) */
+		const char *kv[] = { "ruleUIDs", row->event_id, "comment",
+				     text,	 "output_mode", "json",
+				     NULL };
+
+		rc = splunkd_post_form(sd, "/services/notable_update", kv, &ans,
+				       err, sizeof(err));
+	}
+	if (rc == 0 && !json_is_true(json_object_get(ans, "success"))) {
+		const char *m =
+			json_string_value(json_object_get(ans, "message"));
+
+		snprintf(err, sizeof(err), "notable_update refused: %s",
+			 m ? m : "success is not true");
+		rc = -1;
+	}
+	json_decref(ans);
+	if (rc) {
+		res->comment_failed = 1;
+		snprintf(res->comment_error, sizeof(res->comment_error),
+			 "Could not comment on notable %s: %s", row->event_id,
+			 err);
+	}
+}
+
+void escalate_row(const struct esc_ctx *x, struct soar *soar,
+		  struct splunkd *sd, const struct esc_row *row,
+		  struct esc_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (row->cr.error) {
+		escalate_fail(res, ESC_DATA, row->cr.error);
+		return;
+	}
+	escalate_case(x, soar, &row->cr, res);
+	if (res->outcome != ESC_FAILED && row->event_id && row->event_id[0])
+		comment_notable(soar, sd, row, res);
+}
+
+void escalate_fail(struct esc_result *res, enum esc_class fail, const char *why)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = ESC_FAILED;
+	res->fail = fail;
+	snprintf(res->error, sizeof(res->error), "%s", why);
+}
+
+static void cam(const struct esc_ctx *x, const struct esc_row *row,
+		const char *status, const char *signature, const char *case_id)
+{
+	const char *extra[] = { "case_id", case_id, NULL };
+
+	log_cam(strcmp(status, "success") == 0 ? LOG_INFO : LOG_ERROR, x->cam,
+		row->rid, row->orig_sid, row->orig_rid, signature, status,
+		case_id ? extra : NULL);
+}
+
+static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
+			   const struct esc_result *res)
+{
+	char sig[2600];
+	char *body;
+
+	if (row->cr.error)
+		snprintf(sig, sizeof(sig), "Case not created: %s", res->error);
+	else if (res->unknown)
+		snprintf(sig, sizeof(sig),
+			 "QRadar SOAR case creation outcome unknown: %s",
+			 res->error);
+	else
+		snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
+			 res->update ? "updated" : "created", res->error);
+	errorf("rid=%s: %s", row->rid, sig);
+	cam(x, row, "failure", sig, NULL);
+	if (!row->cr.body)
+		return;
+	/* nothing is lost: the body can be replayed from the log */
+	body = json_dumps(row->cr.body, JSON_COMPACT);
+	log_file_only(
+		LOG_ERROR, "rid=%s %s: %s", row->rid,
+		res->unknown
+			? "case body sent, outcome unknown (check SOAR before replaying)"
+			: "unsent case body",
+		body ? body : "(out of memory)");
+	free(body);
+}
+
+void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
+		     const struct esc_result *res)
+{
+	char sig[256], idtext[32];
+	size_t i;
+	json_t *w;
+
+	if (!row->cr.error)
+		json_array_foreach(row->cr.warnings, i, w)
+			warnf("rid=%s: %s", row->rid, json_string_value(w));
+	if (res->outcome == ESC_FAILED) {
+		report_failure(x, row, res);
+		return;
+	}
+	snprintf(idtext, sizeof(idtext), "%lld", res->case_id);
+	if (res->outcome == ESC_CREATED)
+		snprintf(sig, sizeof(sig), "Created QRadar SOAR case %lld",
+			 res->case_id);
+	else
+		snprintf(
+			sig, sizeof(sig),
+			"Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
+			res->case_id, res->fields_changed,
+			res->artifacts_added);
+	infof("rid=%s: %s", row->rid, sig);
+	cam(x, row, "success", sig, idtext);
+	if (res->comment_failed) {
+		errorf("rid=%s: %s", row->rid, res->comment_error);
+		cam(x, row, "failure", res->comment_error, NULL);
+	}
+}
+
+int escalate_exit_code(const struct esc_result *res)
+{
+	if (res->outcome != ESC_FAILED)
+		return res->comment_failed ? EXIT_NOTABLE : EXIT_OK;
+	return res->fail == ESC_INTERNAL ? EXIT_INTERNAL
+	       : res->fail == ESC_SOAR	 ? EXIT_SOAR
+					 : EXIT_ROWS;
+}

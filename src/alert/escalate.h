@@ -1,0 +1,99 @@
+#ifndef QS_ESCALATE_H
+#define QS_ESCALATE_H
+
+#include "mapping/casebuild.h"
+#include "mapping/catalog.h"
+#include "mapping/engine.h"
+#include "net/soar.h"
+#include "net/splunkd.h"
+#include "util/log.h"
+
+/*
+ * The escalation policy for one row: what to ask SOAR and splunkd, and how
+ * the outcome is reported. escalate_row decides and does (look up the open
+ * case of the row's notable, update it and add the artifacts it lacks, or
+ * create it; then comment on the notable) and returns the outcome as a
+ * value; escalate_report writes it for the admin (log lines, CAM lines,
+ * the unsent case body). The run collects the values: its exit code, and
+ * whatever else it decides per outcome, come from them.
+ */
+
+/* One row on its way to SOAR: what the policy needs once the engine has
+ * moved on to the next row. */
+struct esc_row {
+	char rid[64];
+	char *event_id, *orig_sid, *orig_rid; /* the row's values, or NULL */
+	struct case_row cr;
+};
+
+enum esc_outcome {
+	ESC_CREATED,
+	ESC_UPDATED,   /* an open case existed; fields or artifacts changed */
+	ESC_UNCHANGED, /* an open case existed and already had everything */
+	ESC_FAILED
+};
+
+/* Why a row failed, as a delivery retry would need to know it. */
+enum esc_class {
+	ESC_OK = 0,
+	ESC_DATA,    /* the row itself: unmappable, or SOAR refused its data
+		       * (4xx, conflicts); sending it again will not help */
+	ESC_SOAR,    /* SOAR not usable (unreachable, TLS, login, 5xx);
+		       * the same row may succeed later */
+	ESC_INTERNAL /* out of memory */
+};
+
+struct esc_result {
+	enum esc_outcome outcome;
+	enum esc_class fail; /* ESC_OK unless outcome is ESC_FAILED */
+	int update;	     /* an open case was found (the failure was an
+			      * update's, not a create's) */
+	int unknown;	     /* a create was sent and never answered: the case
+			      * may exist; look before sending it again */
+	long long case_id;   /* 0 when no case is known */
+	int fields_changed;
+	int artifacts_added;
+	char error[2048];	  /* ESC_FAILED: one sentence */
+	int comment_failed;	  /* the case stands, the notable comment not */
+	char comment_error[1600]; /* why, when comment_failed */
+};
+
+/* What every row of a run shares; borrowed. */
+struct esc_ctx {
+	const struct catalog *cat;
+	int duplicates; /* the action's duplicates option: never look up */
+	const struct cam_ctx *cam;
+};
+
+/* A row from the engine, taking er's case; NULL on out of memory (er's
+ * case is then freed). */
+struct esc_row *esc_row_from(struct engine_row *er);
+void esc_row_free(struct esc_row *row);
+
+/* The lane key of a row: its dedup key unless duplicates are wanted (then
+ * rows need no order), else NULL. Borrowed from row. */
+const char *esc_row_key(const struct esc_ctx *x, const struct esc_row *row);
+
+/* Escalates row through soar and sd (used by this thread only) into *res.
+ * Writes no log line of its own (the clients log their retries). */
+void escalate_row(const struct esc_ctx *x, struct soar *soar,
+		  struct splunkd *sd, const struct esc_row *row,
+		  struct esc_result *res);
+
+/* A failed result for a row that could not be escalated at all (why: one
+ * sentence), e.g. when no worker could start. */
+void escalate_fail(struct esc_result *res, enum esc_class fail,
+		   const char *why);
+
+/* Logs res for row: the row's mapping warnings, the outcome's line and
+ * CAM line, the case body of a failed row (so it can be replayed), the
+ * comment's failure. Safe from several threads. */
+void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
+		     const struct esc_result *res);
+
+/* The exit_code (util/exitcodes.h) res calls for: EXIT_OK, EXIT_ROWS,
+ * EXIT_SOAR, EXIT_INTERNAL, or EXIT_NOTABLE for a case made whose
+ * comment failed. */
+int escalate_exit_code(const struct esc_result *res);
+
+#endif
