@@ -2,10 +2,14 @@
 #include "util/secret.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct http {
@@ -187,10 +191,22 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static int classify(CURLcode c)
+/*
+ * verify_result is OpenSSL's verdict on the chain (CURLINFO_SSL_VERIFYRESULT).
+ * A chain OpenSSL refuses fails the handshake with its own verdict. libcurl
+ * checks the host name itself once the chain is accepted, and before it
+ * stores the verdict, which it preset to 1 (X509_V_ERR_UNSPECIFIED): so 0
+ * or 1 with a refused peer is a name mismatch, as are OpenSSL's own name
+ * verdicts (newer libcurl lets OpenSSL check the name).
+ */
+static int classify(CURLcode c, long verify_result)
 {
 	switch (c) {
 	case CURLE_COULDNT_RESOLVE_HOST:
+		return HTTP_DNS;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return HTTP_URL;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
@@ -200,10 +216,20 @@ static int classify(CURLcode c)
 		return HTTP_PROXY;
 	case CURLE_OPERATION_TIMEDOUT:
 		return HTTP_TIMEOUT;
+	case CURLE_SSL_CACERT_BADFILE:
+		return HTTP_CA_FILE;
 	case CURLE_PEER_FAILED_VERIFICATION:
+		return verify_result == X509_V_OK ||
+				       verify_result ==
+					       X509_V_ERR_UNSPECIFIED ||
+				       verify_result ==
+					       X509_V_ERR_HOSTNAME_MISMATCH ||
+				       verify_result ==
+					       X509_V_ERR_IP_ADDRESS_MISMATCH
+			       ? HTTP_TLS_NAME
+			       : HTTP_TLS;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CIPHER:
 		return HTTP_TLS;
 	case CURLE_OUT_OF_MEMORY:
@@ -211,6 +237,147 @@ static int classify(CURLcode c)
 	default:
 		return HTTP_OTHER;
 	}
+}
+
+int http_err_permanent(int rc)
+{
+	return rc == HTTP_TLS || rc == HTTP_PROXY || rc == HTTP_OTHER ||
+	       rc == HTTP_DNS || rc == HTTP_URL || rc == HTTP_CA_FILE ||
+	       rc == HTTP_TLS_NAME;
+}
+
+static int is_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+	       (ch >= 'A' && ch <= 'F');
+}
+
+static int is_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_';
+}
+
+/* An IPv6 literal's inside: hex digits, ':' and '.' (a trailing IPv4),
+ * at least two colons. */
+static int ipv6_chars(const char *s, size_t n)
+{
+	size_t i, colons = 0;
+
+	if (n < 2)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (!is_hex(s[i]) && s[i] != '.')
+			return 0;
+	}
+	return colons >= 2;
+}
+
+static int bad(char *why, size_t n, const char *text)
+{
+	snprintf(why, n, "%s", text);
+	return -1;
+}
+
+int http_check_host(const char *s, char *why, size_t n)
+{
+	size_t len = strlen(s), i;
+	const char *colon;
+
+	if (!len)
+		return bad(why, n,
+			   "is empty; give the host name or IP address");
+	if (strstr(s, "://"))
+		return bad(why, n,
+			   "must not contain a scheme such as https://; give "
+			   "only the host name or IP address");
+	if (strchr(s, '/') || strchr(s, '?') || strchr(s, '#'))
+		return bad(why, n,
+			   "must not contain a path; give only the host name "
+			   "or IP address");
+	if (strchr(s, '@'))
+		return bad(why, n, "must not contain a user name (@)");
+	if (strchr(s, ' '))
+		return bad(why, n, "must not contain spaces");
+	if (s[0] == '[') {
+		if (s[len - 1] != ']')
+			return bad(why, n,
+				   "must not contain a port; put it in the "
+				   "port field");
+		if (!ipv6_chars(s + 1, len - 2))
+			return bad(why, n, "is not a valid IPv6 address");
+		return 0;
+	}
+	colon = strchr(s, ':');
+	if (colon) {
+		if (!strchr(colon + 1, ':'))
+			return bad(why, n,
+				   "must not contain a port; put it in the "
+				   "port field");
+		if (!ipv6_chars(s, len))
+			return bad(why, n, "is not a valid IPv6 address");
+		return 0;
+	}
+	for (i = 0; i < len; i++)
+		if (!is_name_char(s[i]))
+			return bad(why, n,
+				   "contains a character not allowed in a host "
+				   "name (letters, digits, '-', '.' and '_' "
+				   "only)");
+	if (s[0] == '.' || s[0] == '-' || strstr(s, ".."))
+		return bad(why, n, "is not a valid host name");
+	return 0;
+}
+
+int http_check_url(const char *url, char *why, size_t n)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	CURLUcode uc;
+	int rc = -1;
+
+	if (!u)
+		return bad(why, n, "out of memory");
+	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (!strstr(url, "://"))
+		bad(why, n, "it does not start with https://");
+	else if (uc != CURLUE_OK)
+		snprintf(why, n, "%s", curl_url_strerror(uc));
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0))
+		bad(why, n, "the scheme must be https:// or http://");
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+		 !*host)
+		bad(why, n, "it has no host");
+	else
+		rc = 0;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Opening the file is the only honest readability test. */
+int http_check_ca_file(const char *path, char *why, size_t n)
+{
+	struct stat st;
+	int fd;
+
+	if (path[0] != '/')
+		return bad(why, n, "is not an absolute path");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, n, "cannot be read: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bad(why, n, "is not a regular file");
+	}
+	close(fd);
+	return 0;
 }
 
 int http_request(struct http *h, const char *method, const char *url,
@@ -292,16 +459,22 @@ int http_request(struct http *h, const char *method, const char *url,
 		char host[256] = "";
 		CURLU *u = curl_url();
 		char *hn = NULL;
+		long tunnel = 0, verdict = X509_V_OK, os_errno = 0;
 
 		if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 		    curl_url_get(u, CURLUPART_HOST, &hn, 0) == CURLUE_OK)
 			snprintf(host, sizeof(host), "%s", hn);
 		curl_free(hn);
 		curl_url_cleanup(u);
-		long tunnel = 0;
-
 		curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
-		rc = classify(cc);
+		curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verdict);
+		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+		resp->os_errno = (int)os_errno;
+		rc = classify(cc, verdict);
+		if (rc == HTTP_TLS && verdict != X509_V_OK &&
+		    verdict != X509_V_ERR_UNSPECIFIED)
+			snprintf(resp->tls_reason, sizeof(resp->tls_reason),
+				 "%s", X509_verify_cert_error_string(verdict));
 		if (attempts > 1) {
 			snprintf(
 				err, errlen,
@@ -321,12 +494,16 @@ int http_request(struct http *h, const char *method, const char *url,
 				tunnel == 407
 					? " (proxy authentication failed: check the proxy user and password)"
 					: "");
+			resp->tunnel_status = tunnel;
+			resp->proxy_failed = 1;
 			rc = HTTP_PROXY;
-		} else if (h->o.proxy && rc == HTTP_CONNECT && up == 0 &&
-			   resp->status == 0) {
+		} else if (h->o.proxy &&
+			   (rc == HTTP_CONNECT || rc == HTTP_PROXY) &&
+			   up == 0 && resp->status == 0) {
 			snprintf(err, errlen, "%s (through proxy %s): %s", host,
 				 h->o.proxy,
 				 ebuf[0] ? ebuf : curl_easy_strerror(cc));
+			resp->proxy_failed = 1;
 		} else {
 			snprintf(err, errlen, "%s: %s", host,
 				 ebuf[0] ? ebuf : curl_easy_strerror(cc));

@@ -6,8 +6,10 @@
 #include "util/secret.h"
 #include "net/soar_internal.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,9 @@ struct soar {
 	json_t *types;	/* cached /artifact_types */
 	long budget_ms;
 	struct timespec start;
+	/* the last refused answer: its status and SOAR's message quoted */
+	long last_status;
+	char last_msg[1024];
 };
 
 static long elapsed_ms(const struct soar *s)
@@ -106,6 +111,188 @@ static void pause_ms(long ms)
 static int login(struct soar *s, char *err, size_t n);
 
 /*
+ * The setup page's label of a setting, by form key: errors name the
+ * setting to change in the words the admin sees there (tests/browser
+ * checks every label quoted here is one of the page's).
+ */
+static const char *label(const struct soar_opts *o, const char *key)
+{
+	static const char *const labels[][2] = {
+		{ "host", "QRadar SOAR host or IP" },
+		{ "port", "Port" },
+		{ "verify", "Verify SOAR's certificate" },
+		{ "ca_file", "CA bundle" },
+		{ "org", "Organization" },
+		{ "proxy_host", "Proxy host" },
+		{ "proxy_port", "Proxy port" },
+		{ "proxy_user", "Proxy user" },
+		{ "proxy_password", "Proxy password" },
+	};
+	size_t i;
+
+	if (strcmp(key, "user") == 0)
+		return o->api_keys ? "API key ID" : "Email";
+	if (strcmp(key, "secret") == 0)
+		return o->api_keys ? "API key secret" : "Password";
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i][0], key) == 0)
+			return labels[i][1];
+	return key;
+}
+
+/* " on the add-on's setup page", unless the admin is on it. */
+static const char *where(const struct soar_opts *o)
+{
+	return o->from_setup_page ? "" : " on the add-on's setup page";
+}
+
+static void mark_setting(const struct soar_opts *o, const char *key)
+{
+	if (o->bad_setting)
+		snprintf(o->bad_setting, SOAR_SETTING_LEN, "%s", key);
+}
+
+/* err = the formatted sentence(s); key = the setting to highlight. */
+__attribute__((format(printf, 5, 6))) static void
+advise(const struct soar_opts *o, const char *key, char *err, size_t n,
+       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	if (key)
+		mark_setting(o, key);
+}
+
+static int is_system_ca(const char *v)
+{
+	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+}
+
+/* An IPv6 literal as the setup page accepts it (with or without
+ * brackets) must be bracketed in a URL. */
+static int bracket(const char *host)
+{
+	return strchr(host, ':') && host[0] != '[';
+}
+
+static int is_off(const char *v)
+{
+	return strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
+	       strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0;
+}
+
+/*
+ * What the transport failure rc of a request to SOAR means for an admin,
+ * into err (size n; on entry http.c's "host: reason"). Returns the
+ * soar_err; *permanent says whether retrying could help.
+ */
+static int explain_transport(const struct soar *s, int rc,
+			     const struct http_response *r, char *err, size_t n,
+			     int *permanent)
+{
+	const struct soar_opts *o = &s->opts;
+	char detail[1024], hp[600], proxy[600];
+
+	snprintf(detail, sizeof(detail), "%s", err);
+	snprintf(hp, sizeof(hp), "%s%s%s:%d", bracket(s->host) ? "[" : "",
+		 s->host, bracket(s->host) ? "]" : "", s->port);
+	snprintf(proxy, sizeof(proxy), "%s:%d",
+		 o->proxy_host ? o->proxy_host : "",
+		 o->proxy_port > 0 ? o->proxy_port : 3128);
+	*permanent = http_err_permanent(rc);
+	if (r->proxy_failed && r->tunnel_status == 407) {
+		advise(o, "proxy_password", err, n,
+		       "The proxy %s refused the proxy credentials (HTTP 407). Check \"%s\" and \"%s\"%s.",
+		       proxy, label(o, "proxy_user"),
+		       label(o, "proxy_password"), where(o));
+		return SOAR_PROXY;
+	}
+	if (r->proxy_failed && r->tunnel_status) {
+		advise(o, "proxy_host", err, n,
+		       "The proxy %s refused the tunnel to QRadar SOAR at %s (HTTP %ld). Check \"%s\" and \"%s\"%s, and that the proxy lets this search head reach SOAR.",
+		       proxy, hp, r->tunnel_status, label(o, "proxy_host"),
+		       label(o, "proxy_port"), where(o));
+		return SOAR_PROXY;
+	}
+	if (r->proxy_failed) {
+		advise(o, "proxy_host", err, n,
+		       "The proxy %s cannot be reached: %s. Check \"%s\" and \"%s\"%s.",
+		       proxy,
+		       rc == HTTP_PROXY ? "its host name does not resolve"
+		       : r->os_errno	? strerror(r->os_errno)
+					: detail,
+		       label(o, "proxy_host"), label(o, "proxy_port"),
+		       where(o));
+		return rc == HTTP_PROXY ? SOAR_PROXY : SOAR_CONNECT;
+	}
+	switch (rc) {
+	case HTTP_DNS:
+		advise(o, "host", err, n,
+		       "The QRadar SOAR host \"%s\" does not resolve: this search head finds no address for it. Check \"%s\"%s (and the search head's DNS).",
+		       s->host, label(o, "host"), where(o));
+		return SOAR_CONNECT;
+	case HTTP_URL:
+		advise(o, "host", err, n,
+		       "QRadar SOAR's URL https://%s cannot be used (%s). Check \"%s\" and \"%s\"%s.",
+		       hp, detail, label(o, "host"), label(o, "port"),
+		       where(o));
+		return SOAR_CONFIG;
+	case HTTP_CA_FILE:
+		advise(o, "ca_file", err, n,
+		       "The CA bundle \"%s\" holds no certificate that can be loaded (%s). Give the absolute path of a PEM file with the CA that issued SOAR's certificate as \"%s\"%s.",
+		       o->verify, detail, label(o, "ca_file"), where(o));
+		return SOAR_CONFIG;
+	case HTTP_TLS_NAME:
+		advise(o, "host", err, n,
+		       "QRadar SOAR's certificate at %s is trusted but is not issued to \"%s\". Set \"%s\" to a name the certificate carries (the host name in SOAR's address in a browser)%s.",
+		       hp, s->host, label(o, "host"), where(o));
+		return SOAR_TLS;
+	case HTTP_TLS:
+		if (!r->tls_reason[0])
+			advise(o, "port", err, n,
+			       "No TLS connection to QRadar SOAR at %s (%s). Check that \"%s\" is SOAR's HTTPS port%s.",
+			       hp, detail, label(o, "port"), where(o));
+		else if (is_system_ca(o->verify))
+			advise(o, "ca_file", err, n,
+			       "QRadar SOAR's certificate at %s is not trusted: %s. If SOAR's certificate is self-signed or from a private CA, save that CA's certificate (PEM) on the search head and give its path as \"%s\"%s.",
+			       hp, r->tls_reason, label(o, "ca_file"),
+			       where(o));
+		else
+			advise(o, "ca_file", err, n,
+			       "QRadar SOAR's certificate at %s is not trusted by the CA bundle \"%s\": %s. Give the CA that issued SOAR's certificate as \"%s\"%s.",
+			       hp, o->verify, r->tls_reason,
+			       label(o, "ca_file"), where(o));
+		return SOAR_TLS;
+	case HTTP_CONNECT:
+		if (r->os_errno)
+			advise(o, "port", err, n,
+			       "QRadar SOAR at %s cannot be reached: %s. Check \"%s\" and \"%s\"%s, and that SOAR is running and this search head may connect to it.",
+			       hp, strerror(r->os_errno), label(o, "host"),
+			       label(o, "port"), where(o));
+		else
+			snprintf(
+				err, n,
+				"QRadar SOAR at %s dropped the connection (%s)",
+				hp, detail);
+		return SOAR_CONNECT;
+	case HTTP_TIMEOUT:
+		snprintf(err, n,
+			 "QRadar SOAR at %s did not answer in time (%s)", hp,
+			 detail);
+		return SOAR_CONNECT;
+	case HTTP_NOMEM:
+		return SOAR_NOMEM;
+	case HTTP_PROXY:
+		return SOAR_PROXY;
+	default:
+		return SOAR_SERVER;
+	}
+}
+
+/*
  * One SOAR call with the run's retry policy: connection failures,
  * timeouts, 5xx and HTML error pages are retried with capped exponential
  * backoff (Retry-After honoured) inside the run's time budget; 4xx are
@@ -147,6 +334,7 @@ static int call(struct soar *s, const char *method, const char *path,
 		}
 	}
 	for (;;) {
+		fatal = SOAR_CONNECT;
 		h = 0;
 		hdr[h++] = "Content-Type: application/json";
 		hdr[h++] = "Accept: application/json";
@@ -183,21 +371,23 @@ static int call(struct soar *s, const char *method, const char *path,
 				goto out;
 			continue;
 		}
-		/* transport failures that are no outage are not retried (a
-		 * bad URL or an answer over the size cap is HTTP_OTHER), nor
-		 * do they mark SOAR down */
-		fatal = rc == HTTP_NOMEM   ? SOAR_NOMEM
-			: rc == HTTP_TLS   ? SOAR_TLS
-			: rc == HTTP_PROXY ? SOAR_PROXY
-			: rc == HTTP_OTHER ? SOAR_SERVER
-					   : SOAR_OK;
-		if (fatal) {
-			http_response_free(&r);
-			rc = fatal;
-			goto out;
+		/* what cannot pass by itself is not retried, nor does it mark
+		 * SOAR down */
+		if (rc != HTTP_OK) {
+			int permanent;
+
+			fatal = explain_transport(s, rc, &r, err, n,
+						  &permanent);
+			if (permanent || fatal == SOAR_NOMEM) {
+				http_response_free(&r);
+				rc = fatal;
+				goto out;
+			}
 		}
 		if (rc == HTTP_OK) {
 			soar_status_message(&r, msg, sizeof(msg));
+			s->last_status = r.status;
+			snprintf(s->last_msg, sizeof(s->last_msg), "%s", msg);
 			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
 				 method, path, s->host, r.status,
 				 msg[0] ? " " : "", msg);
@@ -240,10 +430,10 @@ static int call(struct soar *s, const char *method, const char *path,
 					 sizeof(s->sess->down_why), "%s", err);
 				pthread_mutex_unlock(&s->sess->mu);
 			}
-			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
+			rc = rc == HTTP_OK ? SOAR_SERVER : fatal;
 			goto out;
 		}
-		warnf("%s; retrying in %ld ms", err, backoff);
+		warnf("retrying in %ld ms: %s", backoff, err);
 		pause_ms(backoff);
 		backoff = next_backoff(backoff);
 	}
@@ -295,9 +485,10 @@ static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
 						   json_object_get(o, "name"))
 					 : want);
 			if (json_is_false(json_object_get(o, "enabled"))) {
-				snprintf(err, n,
-					 "SOAR org \"%s\" on %s is disabled",
-					 s->org_name, s->host);
+				advise(&s->opts, "org", err, n,
+				       "The organization \"%s\" on QRadar SOAR at %s is disabled. Enable it in SOAR, or set \"%s\" to another organization%s.",
+				       s->org_name, s->host,
+				       label(&s->opts, "org"), where(&s->opts));
 				buf_free(&seen);
 				return SOAR_ORG;
 			}
@@ -312,9 +503,15 @@ static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
 
 		buf_printf(&seen, "%s\"%s\"", i ? ", " : "", v ? v : "?");
 	}
-	snprintf(err, n,
-		 "SOAR org \"%s\" not found on %s; the account can see: %s",
-		 want, s->host, seen.len ? buf_str(&seen) : "no orgs");
+	if (seen.len)
+		advise(&s->opts, "org", err, n,
+		       "QRadar SOAR at %s has no organization \"%s\" that \"%s\" can use; it can use %s. Set \"%s\" to one of them (its name, UUID or cloud account)%s.",
+		       s->host, want, s->opts.user, buf_str(&seen),
+		       label(&s->opts, "org"), where(&s->opts));
+	else
+		advise(&s->opts, "org", err, n,
+		       "\"%s\" is a member of no organization on QRadar SOAR at %s. Add the account to the organization \"%s\" in SOAR, or use another account%s.",
+		       s->opts.user, s->host, want, where(&s->opts));
 	buf_free(&seen);
 	return SOAR_ORG;
 }
@@ -346,11 +543,22 @@ static int login(struct soar *s, char *err, size_t n)
 		json_decref(body);
 	}
 	if (rc == SOAR_AUTH || rc == SOAR_REFUSED) {
-		snprintf(err + strlen(err), n - strlen(err),
-			 " (login as \"%s\" refused: check the %s)",
-			 s->opts.user,
-			 s->opts.api_keys ? "API key id and secret"
-					  : "email and password");
+		char said[1100] = "";
+
+		if (s->last_msg[0])
+			snprintf(said, sizeof(said), " %s", s->last_msg);
+		if (s->opts.api_keys)
+			advise(&s->opts, "secret", err, n,
+			       "QRadar SOAR at %s refused the API key \"%s\" (HTTP %ld%s): the key ID or secret is wrong, or the key was deleted. Enter the right \"%s\" (and check \"%s\")%s.",
+			       s->host, s->opts.user, s->last_status, said,
+			       label(&s->opts, "secret"),
+			       label(&s->opts, "user"), where(&s->opts));
+		else
+			advise(&s->opts, "secret", err, n,
+			       "QRadar SOAR at %s refused the login as \"%s\" (HTTP %ld%s): the email or password is wrong, or the account is locked. Enter the right \"%s\" (and check \"%s\")%s.",
+			       s->host, s->opts.user, s->last_status, said,
+			       label(&s->opts, "secret"),
+			       label(&s->opts, "user"), where(&s->opts));
 		rc = SOAR_AUTH;
 	}
 	if (rc)
@@ -394,16 +602,46 @@ static long default_budget(void)
 	return v;
 }
 
-/* An IPv6 literal as the setup page accepts it (with or without
- * brackets) must be bracketed in a URL. */
-static int bracket(const char *host)
+/*
+ * What can be known wrong before any request: a host that is no host, a
+ * verify value that is neither true nor a path, a CA bundle that cannot be
+ * read. Each fails the same way every time, so it fails at once.
+ */
+static int check_settings(const struct soar_opts *o, char *err, size_t n)
 {
-	return strchr(host, ':') && host[0] != '[';
-}
+	char why[256];
+	const char *v = o->verify ? o->verify : "";
 
-static int is_system_ca(const char *v)
-{
-	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+	if (http_check_host(o->host ? o->host : "", why, sizeof(why))) {
+		advise(o, "host", err, n,
+		       "The QRadar SOAR host \"%s\" %s. Fix \"%s\"%s.",
+		       o->host ? o->host : "", why, label(o, "host"), where(o));
+		return SOAR_CONFIG;
+	}
+	if (is_system_ca(v))
+		return SOAR_OK;
+	if (is_off(v)) {
+		advise(o, "verify", err, n,
+		       "verify = \"%s\" turns certificate checks off (what IBM's \"Connect Securely\" option left), and this add-on always verifies SOAR's certificate. Submit %s with \"%s\" on; if SOAR's certificate is self-signed or from a private CA, also give that CA's PEM file as \"%s\".",
+		       v,
+		       o->from_setup_page ? "the setup"
+					  : "the add-on's setup page again",
+		       label(o, "verify"), label(o, "ca_file"));
+		return SOAR_CONFIG;
+	}
+	if (v[0] != '/') {
+		advise(o, "ca_file", err, n,
+		       "verify = \"%s\" is neither true nor the absolute path of a CA bundle. Give the absolute path of a PEM file as \"%s\"%s, or leave it empty to trust the system's CAs.",
+		       v, label(o, "ca_file"), where(o));
+		return SOAR_CONFIG;
+	}
+	if (http_check_ca_file(v, why, sizeof(why))) {
+		advise(o, "ca_file", err, n,
+		       "The CA bundle \"%s\" %s. Give the absolute path of a PEM file the Splunk user can read as \"%s\"%s.",
+		       v, why, label(o, "ca_file"), where(o));
+		return SOAR_CONFIG;
+	}
+	return SOAR_OK;
 }
 
 int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
@@ -415,9 +653,16 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 	int rc;
 
 	*out = NULL;
+	if (o->bad_setting)
+		o->bad_setting[0] = '\0';
 	if (!s) {
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;
+	}
+	rc = check_settings(o, err, n);
+	if (rc) {
+		free(s);
+		return rc;
 	}
 	s->sess = calloc(1, sizeof(*s->sess));
 	if (!s->sess) {

@@ -10,9 +10,17 @@
  * alert action and the setup handler use it. (Contract agreed up front so
  * the two can be built in parallel; extend it, do not change it.)
  *
- * Errors: functions return 0 or a soar_err; err gets one sentence naming
- * the host and the cause (SOAR's StatusDTO message quoted, or the HTTP
- * status, or curl's TLS/DNS/connect error). No secret is ever in err.
+ * Errors: functions return 0 or a soar_err; err gets what is wrong and,
+ * when a setting can fix it, what to change, in the setup page's words
+ * ("Check \"Port\" on the add-on's setup page"): the host, the cause
+ * (SOAR's StatusDTO message quoted, the HTTP status, the DNS, connect or
+ * certificate problem). No secret is ever in err.
+ *
+ * Retries: what can pass by itself (a refused or dropped connection, a
+ * timeout, 429/5xx, an HTML error page) is retried within the budget; what
+ * cannot until a setting changes (the host does not resolve, a bad host or
+ * URL, an unreadable CA bundle, a certificate problem, the proxy's refusal,
+ * 401/403 at login, an unknown or disabled org) fails at once.
  */
 struct soar_opts {
 	const char *host;   /* no scheme */
@@ -27,11 +35,22 @@ struct soar_opts {
 	const char *proxy_user;
 	const char *proxy_password;
 	long budget_ms; /* total time for retries; 0 = default */
+	/* the setup handler's own calls: the advice in err leaves out "on
+	 * the add-on's setup page" (the admin is on it) */
+	int from_setup_page;
+	/* optional, SOAR_SETTING_LEN bytes: on a failure an admin fixes on
+	 * the setup page, the form key of the setting to change ("host",
+	 * "port", "ca_file", "verify", "org", "user", "secret",
+	 * "proxy_host", "proxy_port", "proxy_user", "proxy_password");
+	 * "" otherwise */
+	char *bad_setting;
 };
+
+#define SOAR_SETTING_LEN 32
 
 enum soar_err {
 	SOAR_OK = 0,
-	SOAR_CONNECT, /* DNS, connect, TLS, timeout: host unreachable */
+	SOAR_CONNECT, /* DNS, connect, timeout: host unreachable */
 	SOAR_TLS,     /* certificate problem */
 	SOAR_AUTH,    /* bad credentials (401/403 on login) */
 	SOAR_ORG,     /* org unknown or disabled */
@@ -39,8 +58,10 @@ enum soar_err {
 	SOAR_SERVER,  /* 5xx after retries, or an unparsable answer */
 	SOAR_PROXY,   /* proxy refused the tunnel */
 	SOAR_NOMEM,
-	SOAR_UNKNOWN, /* a create was sent but not answered: may exist */
-	SOAR_CONFLICT /* 409: a conflicting change (PATCH re-reads, retries) */
+	SOAR_UNKNOWN,  /* a create was sent but not answered: may exist */
+	SOAR_CONFLICT, /* 409: a conflicting change (PATCH re-reads, retries) */
+	SOAR_CONFIG /* the configuration cannot work (host, verify, CA bundle):
+		       found before any request */
 };
 
 struct soar;

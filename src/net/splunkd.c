@@ -36,6 +36,7 @@ int splunkd_open(struct splunkd **out, const char *server_uri,
 	/* splunkd is this host's own management port: never via a proxy */
 	struct http_opts o = { NULL, NULL, NULL, 60000L, 0, 0, 1 };
 	const char *home = getenv("SPLUNK_HOME");
+	char why[256];
 	size_t n;
 	int rc;
 
@@ -44,6 +45,13 @@ int splunkd_open(struct splunkd **out, const char *server_uri,
 		snprintf(err, errlen,
 			 "splunkd: server_uri and session_key are required");
 		return SPLUNKD_REFUSED;
+	}
+	if (http_check_url(server_uri, why, sizeof(why))) {
+		snprintf(
+			err, errlen,
+			"The payload's server_uri \"%.200s\" is not splunkd's management URL (such as https://127.0.0.1:8089): %s. splunkd writes this value: run the action from Splunk (a saved search or sendalert), not by hand.",
+			server_uri, why);
+		return SPLUNKD_BAD_URI;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -306,8 +314,8 @@ int splunkd_get_password(struct splunkd *d, const char *realm, const char *user,
 	if (rc == SPLUNKD_NOTFOUND) {
 		snprintf(
 			err, errlen,
-			"no %s is stored for realm %s and user %s; run the app's setup page",
-			what, realm, user);
+			"No %s is stored for user \"%s\" (storage/passwords realm %s). Enter it on the add-on's setup page and Submit.",
+			what, user, realm);
 		return rc;
 	}
 	if (rc)

@@ -22,11 +22,14 @@ enum splunkd_err {
 	SPLUNKD_REFUSED,   /* other 4xx */
 	SPLUNKD_SERVER,	   /* 5xx or unparsable */
 	SPLUNKD_NOMEM,
-	SPLUNKD_CONFLICT /* 409: the object already exists */
+	SPLUNKD_CONFLICT, /* 409: the object already exists */
+	SPLUNKD_BAD_URI	  /* server_uri is no http(s)://host[:port] URL */
 };
 
 struct splunkd;
 
+/* server_uri must be an http(s)://host[:port] URL, else SPLUNKD_BAD_URI
+ * with err saying so (nothing is sent). */
 int splunkd_open(struct splunkd **out, const char *server_uri,
 		 const char *session_key, char *err, size_t errlen);
 /* A handle for another thread with d's URI and session key; it takes over

@@ -112,58 +112,16 @@ static json_t *reply_of(const struct outcome *o)
 
 /* ---- SOAR ----------------------------------------------------------- */
 
-/* The reply status and text for a failed SOAR step. */
-static int soar_failure(int rc, const struct setup_form *f, const char *e,
+/* The reply status and text for a failed SOAR step: soar.c's own
+ * sentence, which names the setting to change in the page's words; that
+ * setting's field is highlighted. */
+static int soar_failure(int rc, const char *e, const char *setting,
 			struct outcome *o)
 {
-	int has_proxy = f->proxy_host && *f->proxy_host;
-
-	switch (rc) {
-	case SOAR_AUTH:
-		snprintf(
-			o->text, sizeof(o->text),
-			"SOAR at %s:%d refused the login as \"%s\": check the %s. (%s)",
-			f->host, f->port, f->user,
-			f->api_keys ? "API key id and secret"
-				    : "email and password",
-			e);
-		break;
-	case SOAR_ORG:
-		snprintf(
-			o->text, sizeof(o->text),
-			"%s. Check the Org field (the org's name, UUID or cloud account) and that the account is a member of an enabled org.",
-			e);
-		break;
-	case SOAR_TLS:
-		snprintf(
-			o->text, sizeof(o->text),
-			"TLS certificate problem with SOAR at %s:%d: %s. With verify = true the system CAs must trust SOAR's certificate; otherwise give the path of the CA file that issued it.",
-			f->host, f->port, e);
-		break;
-	case SOAR_PROXY:
-		snprintf(
-			o->text, sizeof(o->text),
-			"The proxy %s:%d refused the connection to SOAR at %s:%d: %s. Check the proxy host, port, user and password.",
-			f->proxy_host, f->proxy_port, f->host, f->port, e);
-		break;
-	case SOAR_CONNECT:
-		/* a proxy's refusal is SOAR_PROXY (http.c reads the CONNECT
-		 * answer); a proxy that cannot be reached lands here, and e
-		 * names it */
-		snprintf(
-			o->text, sizeof(o->text),
-			"Cannot reach SOAR at %s:%d: %s. Check the host and port, and that this Splunk server may connect to it%s.",
-			f->host, f->port, e,
-			has_proxy ? " through the proxy" : "");
-		break;
-	case SOAR_NOMEM:
-		snprintf(o->text, sizeof(o->text), "out of memory");
+	snprintf(o->text, sizeof(o->text), "%s", e);
+	snprintf(o->field, sizeof(o->field), "%s", setting);
+	if (rc == SOAR_NOMEM)
 		return 500;
-	default:
-		snprintf(o->text, sizeof(o->text),
-			 "SOAR at %s:%d refused the request: %s", f->host,
-			 f->port, e);
-	}
 	return 502;
 }
 
@@ -173,7 +131,7 @@ static int soar_discover(const struct setup_form *f, struct soar_opts *so,
 			 struct outcome *o)
 {
 	json_t *fields = NULL, *types = NULL;
-	char e[2048];
+	char e[2048], setting[SOAR_SETTING_LEN] = "";
 	int rc;
 
 	so->host = f->host;
@@ -188,6 +146,8 @@ static int soar_discover(const struct setup_form *f, struct soar_opts *so,
 	so->proxy_user = f->proxy_user;
 	so->proxy_password = f->proxy_password;
 	so->budget_ms = SOAR_BUDGET_MS;
+	so->from_setup_page = 1;
+	so->bad_setting = setting;
 	rc = soar_connect(s, so, e, sizeof(e));
 	if (!rc)
 		rc = soar_incident_fields(*s, &fields, e, sizeof(e));
@@ -196,7 +156,7 @@ static int soar_discover(const struct setup_form *f, struct soar_opts *so,
 	if (rc) {
 		json_decref(fields);
 		json_decref(types);
-		return soar_failure(rc, f, e, o);
+		return soar_failure(rc, e, setting, o);
 	}
 	/* catalog_load owns both documents from here, even on error */
 	if (catalog_load(cat, fields, types, e, sizeof(e)) != 0) {

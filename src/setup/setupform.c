@@ -1,16 +1,13 @@
 #include "setup/setupform.h"
+#include "net/http.h"
 #include "util/log.h"
 #include "util/secret.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /*
  * Decisions beyond the header:
@@ -274,97 +271,13 @@ static int parse_flag(struct ctx *c, const char *name, const char *s, int *out)
 	return fail(c, name, "%s must be 1 or 0 (true or false)", name);
 }
 
-static int is_hex(char ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-	       (ch >= 'A' && ch <= 'F');
-}
-
-static int is_name_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_';
-}
-
-/* An IPv6 literal's inside: hex digits, ':' and '.' (a trailing IPv4),
- * at least two colons. */
-static int ipv6_chars(const char *s, size_t n)
-{
-	size_t i, colons = 0;
-
-	if (n < 2)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] == ':')
-			colons++;
-		else if (!is_hex(s[i]) && s[i] != '.')
-			return 0;
-	}
-	return colons >= 2;
-}
-
-/*
- * A bare host: a DNS name or IPv4 address (letters, digits, '-', '.', '_',
- * no empty label), an IPv6 literal with or without brackets. Anything that
- * looks like a scheme, a path, a port, credentials or a space is named.
- */
+/* A bare host (net/http.c holds the rule). */
 static int check_host(struct ctx *c, const char *name, const char *s)
 {
-	size_t n = strlen(s), i;
-	const char *colon;
+	char why[256];
 
-	if (!n)
-		return fail(c, name,
-			    "%s is empty; give the SOAR host name or "
-			    "IP address",
-			    name);
-	if (strstr(s, "://"))
-		return fail(c, name,
-			    "%s must not contain a scheme such as "
-			    "https://; give only the host name or IP address",
-			    name);
-	if (strchr(s, '/') || strchr(s, '?') || strchr(s, '#'))
-		return fail(c, name,
-			    "%s must not contain a path; give only "
-			    "the host name or IP address",
-			    name);
-	if (strchr(s, '@'))
-		return fail(c, name, "%s must not contain a user name (@)",
-			    name);
-	if (strchr(s, ' '))
-		return fail(c, name, "%s must not contain spaces", name);
-	if (s[0] == '[') {
-		if (s[n - 1] != ']')
-			return fail(c, name,
-				    "%s must not contain a port; put "
-				    "it in the port field",
-				    name);
-		if (!ipv6_chars(s + 1, n - 2))
-			return fail(c, name, "%s is not a valid IPv6 address",
-				    name);
-		return 0;
-	}
-	colon = strchr(s, ':');
-	if (colon) {
-		if (!strchr(colon + 1, ':'))
-			return fail(c, name,
-				    "%s must not contain a port; put "
-				    "it in the port field",
-				    name);
-		if (!ipv6_chars(s, n))
-			return fail(c, name, "%s is not a valid IPv6 address",
-				    name);
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		if (!is_name_char(s[i]))
-			return fail(c, name,
-				    "%s contains a character not "
-				    "allowed in a host name (letters, digits, "
-				    "'-', '.' and '_' only)",
-				    name);
-	if (s[0] == '.' || s[0] == '-' || strstr(s, ".."))
-		return fail(c, name, "%s is not a valid host name", name);
+	if (http_check_host(s, why, sizeof(why)))
+		return fail(c, name, "%s %s", name, why);
 	return 0;
 }
 
@@ -372,8 +285,7 @@ static int check_host(struct ctx *c, const char *name, const char *s)
  * file; opening it is the only honest readability test. */
 static int check_verify(struct ctx *c, char **v)
 {
-	struct stat st;
-	int fd;
+	char why[256];
 
 	if (!**v || !strcmp(*v, "1") || !strcasecmp(*v, "true")) {
 		char *t = strdup("true");
@@ -390,20 +302,9 @@ static int check_verify(struct ctx *c, char **v)
 			    "path of a CA certificate file; \"%.200s\" is "
 			    "not an absolute path",
 			    *v);
-	fd = open(*v, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return fail(c, "verify",
-			    "verify: cannot read the CA file "
-			    "\"%.200s\": %s",
-			    *v, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(c, "verify",
-			    "verify: \"%.200s\" is not a regular "
-			    "file",
-			    *v);
-	}
-	close(fd);
+	if (http_check_ca_file(*v, why, sizeof(why)))
+		return fail(c, "verify", "verify: the CA file \"%.200s\" %s",
+			    *v, why);
 	return 0;
 }
 

@@ -301,7 +301,7 @@ def scenario_slow_beyond_budget(emu):
     t.ok(r.secs < 2.8, name + ": gives up within the budget, not the 60 s timeout", r.secs)
     fails = cam_status(home, "failure")
     # the create went out and was never answered: SOAR may still make it
-    t.ok(len(fails) == 1 and 'signature="QRadar SOAR case creation outcome unknown: 127.0.0.1: ' in fails[0]
+    t.ok(len(fails) == 1 and 'signature="QRadar SOAR case creation outcome unknown: QRadar SOAR at 127.0.0.1:' in fails[0]
          and "timed out" in fails[0] and "the case may exist" in fails[0] and 'rid="0"' in fails[0]
          and 'action_name="qradar_soar"' in fails[0],
          name + ": one CAM failure line naming the host and the unknown outcome", cam_lines(home))

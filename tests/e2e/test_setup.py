@@ -180,19 +180,28 @@ try:
 
         # ---- failures leave the good setup as it was ----------------------
         p, w = fails_cleanly(emu, "wrong password", good_form(emu, secret="Wr0ng-Passw0rd"), 502,
-                             r"refused the login.*email and password")
+                             r'refused the login as "soar@example\.com" \(HTTP 401.*\): the email or password '
+                             r'is wrong, or the account is locked\. Enter the right "Password" \(and check "Email"\)\.$')
+        t.ok(p.get("field") == "secret", "wrong password: the secret field is the one to fix", p)
         st = state(emu)
         t.ok("Wr0ng-Passw0rd" not in json.dumps(st["messages"]) and
              any("QRadar SOAR setup failed" in m.get("value", "") for m in st["messages"].values()),
              "wrong password: a Splunk message, without the secret", st["messages"])
-        fails_cleanly(emu, "unknown org", good_form(emu, org="No Such Org"), 502,
-                      r"org \"No Such Org\" not found")
-        fails_cleanly(emu, "disabled org", good_form(emu, org="Disabled Org"), 502,
-                      r"\"Disabled Org\".*disabled")
-        fails_cleanly(emu, "wrong CA", good_form(emu, verify=emu.certs["other-ca"]), 502,
-                      r"TLS certificate problem")
-        fails_cleanly(emu, "unreachable host", good_form(emu, port=str(free_port())), 502,
-                      r"Cannot reach SOAR at 127\.0\.0\.1")
+        p, w = fails_cleanly(emu, "unknown org", good_form(emu, org="No Such Org"), 502,
+                             r'has no organization "No Such Org" that "soar@example\.com" can use; it can use '
+                             r'"Test Organization", "Disabled Org"\. Set "Organization" to one of them')
+        t.ok(p.get("field") == "org", "unknown org: the org field is the one to fix", p)
+        p, w = fails_cleanly(emu, "disabled org", good_form(emu, org="Disabled Org"), 502,
+                             r'The organization "Disabled Org" on QRadar SOAR at 127\.0\.0\.1 is disabled\.')
+        t.ok(p.get("field") == "org", "disabled org: the org field is the one to fix", p)
+        p, w = fails_cleanly(emu, "wrong CA", good_form(emu, verify=emu.certs["other-ca"]), 502,
+                             r"is not trusted by the CA bundle .*other-ca\.pem\": unable to get local issuer "
+                             r'certificate\. Give the CA that issued SOAR\'s certificate as "CA bundle"\.')
+        t.ok(p.get("field") == "ca_file", "wrong CA: the CA bundle field is the one to fix", p)
+        p, w = fails_cleanly(emu, "unreachable host", good_form(emu, port=str(free_port())), 502,
+                             r'QRadar SOAR at 127\.0\.0\.1:\d+ cannot be reached: Connection refused\. '
+                             r'Check "QRadar SOAR host or IP" and "Port"')
+        t.ok(p.get("field") == "port", "unreachable host: the port field is highlighted", p)
         p, w = fails_cleanly(emu, "newline injection", good_form(emu, org="X\n[default]\nis_custom = 0"),
                              400, r"org")
         t.ok(p.get("field") == "org", "newline injection: the reply names the field", p)
@@ -272,12 +281,16 @@ try:
         # ---- through a proxy ---------------------------------------------
         emu.soar_ctl("POST", "/_emu/catalogue", {"fields_file": os.path.join(DATA, "fields.json")})
         via = dict(proxy_host="127.0.0.1", proxy_port=str(emu.proxy["port"]), proxy_user="squid")
-        fails_cleanly(emu, "wrong proxy password", good_form(emu, proxy_password="Wr0ng-pass", **via),
-                      502, r"proxy.*(407|authentication)")
-        fails_cleanly(emu, "proxy unreachable",
-                      good_form(emu, proxy_password="Pr0xy-Secr3t",
-                                **dict(via, proxy_port=str(free_port()))),
-                      502, r"Cannot reach SOAR.*proxy .*127\.0\.0\.1.*through the proxy")
+        p, w = fails_cleanly(emu, "wrong proxy password", good_form(emu, proxy_password="Wr0ng-pass", **via),
+                             502, r'^The proxy 127\.0\.0\.1:\d+ refused the proxy credentials \(HTTP 407\)\. '
+                             r'Check "Proxy user" and "Proxy password"\.$')
+        t.ok(p.get("field") == "proxy_password", "wrong proxy password: the proxy password is highlighted", p)
+        p, w = fails_cleanly(emu, "proxy unreachable",
+                             good_form(emu, proxy_password="Pr0xy-Secr3t",
+                                       **dict(via, proxy_port=str(free_port()))),
+                             502, r'^The proxy 127\.0\.0\.1:\d+ cannot be reached: Connection refused\. '
+                             r'Check "Proxy host" and "Proxy port"\.$')
+        t.ok(p.get("field") == "proxy_host", "proxy unreachable: the proxy host is highlighted", p)
         r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", **via))
         st = state(emu)
         stanza = st["conf"].get("alert_actions", {}).get("qradar_soar") or {}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void escape_is(const char *in, const char *want, const char *name)
 {
@@ -192,8 +193,107 @@ static void test_transport_failures(void)
 	http_free(h);
 }
 
+static void test_classes(void)
+{
+	static const char *const script[] = { "!reset", NULL };
+	struct http_opts o = { NULL, NULL, NULL, 2000, 0, 0, 0 };
+	struct http_response r;
+	struct http *h = NULL;
+	struct mini m;
+	char err[512] = "", ca[] = "/tmp/qs-test-http-XXXXXX", why[256];
+	char url[128];
+	int rc, fd;
+
+	h = client(2000, 0);
+	rc = http_request(h, "GET", "https://soar.invalid/rest/const", NULL,
+			  NULL, 0, &r, err, sizeof(err));
+	is_int(rc, HTTP_DNS, "a name that does not resolve → HTTP_DNS");
+	ok(http_err_permanent(rc), "HTTP_DNS is permanent (not retried)");
+	http_response_free(&r);
+	rc = http_request(h, "GET", "https://soar example.com/rest", NULL,
+			  NULL, 0, &r, err, sizeof(err));
+	is_int(rc, HTTP_URL, "a URL libcurl cannot parse → HTTP_URL");
+	ok(http_err_permanent(rc), "HTTP_URL is permanent");
+	http_response_free(&r);
+	http_free(h);
+
+	/* a CA bundle that is no PEM: libcurl cannot load it once the TCP
+	 * connection stands, before the TLS handshake */
+	fd = mkstemp(ca);
+	ok(fd >= 0 && write(fd, "not a certificate\n", 18) == 18, "temp CA file");
+	close(fd);
+	o.ca_file = ca;
+	if (ok(mini_start(&m, script) == 0, "mini server started") &&
+	    http_new(&h, &o, err, sizeof(err)) == HTTP_OK) {
+		snprintf(url, sizeof(url), "https://127.0.0.1:%d/", m.port);
+		rc = http_request(h, "GET", url, NULL, NULL, 0, &r, err,
+				  sizeof(err));
+		is_int(rc, HTTP_CA_FILE, "an unloadable CA bundle → HTTP_CA_FILE");
+		http_response_free(&r);
+		http_free(h);
+		free(mini_finish(&m, NULL));
+	}
+	ok(!http_err_permanent(HTTP_CONNECT) && !http_err_permanent(HTTP_TIMEOUT),
+	   "refused connections and timeouts are retried");
+	ok(http_err_permanent(HTTP_CA_FILE) && http_err_permanent(HTTP_URL) &&
+		   http_err_permanent(HTTP_TLS) && http_err_permanent(HTTP_TLS_NAME) &&
+		   http_err_permanent(HTTP_PROXY),
+	   "CA file, URL, TLS and proxy refusals are permanent");
+
+	is_int(http_check_ca_file(ca, why, sizeof(why)), 0,
+	       "check_ca_file: a readable regular file");
+	unlink(ca);
+	is_int(http_check_ca_file(ca, why, sizeof(why)), -1,
+	       "check_ca_file: a missing file");
+	is_str(why, "cannot be read: No such file or directory",
+	       "check_ca_file: says why, with the system's words");
+	is_int(http_check_ca_file("certs/ca.pem", why, sizeof(why)), -1,
+	       "check_ca_file: relative path");
+	is_str(why, "is not an absolute path", "check_ca_file: says absolute");
+	is_int(http_check_ca_file("/tmp", why, sizeof(why)), -1,
+	       "check_ca_file: a directory");
+	is_str(why, "is not a regular file", "check_ca_file: not a regular file");
+
+	is_int(http_check_host("soar.example.com", why, sizeof(why)), 0,
+	       "check_host: a DNS name");
+	is_int(http_check_host("10.0.0.1", why, sizeof(why)), 0,
+	       "check_host: IPv4");
+	is_int(http_check_host("[fe80::1]", why, sizeof(why)), 0,
+	       "check_host: bracketed IPv6");
+	is_int(http_check_host("fe80::1", why, sizeof(why)), 0,
+	       "check_host: bare IPv6");
+	is_int(http_check_host("https://127.0.0.1", why, sizeof(why)), -1,
+	       "check_host: a scheme");
+	is_str(why,
+	       "must not contain a scheme such as https://; give only the host name or IP address",
+	       "check_host: says scheme");
+	is_int(http_check_host("soar:443", why, sizeof(why)), -1,
+	       "check_host: a port");
+	ok(strstr(why, "port") != NULL, "check_host: says port");
+	is_int(http_check_host("soar/x", why, sizeof(why)), -1,
+	       "check_host: a path");
+	is_int(http_check_host("", why, sizeof(why)), -1, "check_host: empty");
+	is_int(http_check_host("a b", why, sizeof(why)), -1,
+	       "check_host: spaces");
+	is_int(http_check_host("a..b", why, sizeof(why)), -1,
+	       "check_host: empty label");
+	is_int(http_check_host("so!ar", why, sizeof(why)), -1,
+	       "check_host: a character not allowed");
+
+	is_int(http_check_url("https://127.0.0.1:8089", why, sizeof(why)), 0,
+	       "check_url: splunkd's URI");
+	is_int(http_check_url("htps//garbage", why, sizeof(why)), -1,
+	       "check_url: garbage");
+	is_str(why, "it does not start with https://", "check_url: says why");
+	is_int(http_check_url("ftp://x", why, sizeof(why)), -1,
+	       "check_url: another scheme");
+	is_int(http_check_url("https://", why, sizeof(why)), -1,
+	       "check_url: no host");
+}
+
 int main(void)
 {
+	test_classes();
 	test_escape();
 	test_retry_after();
 	test_headers_and_bodies();

@@ -123,7 +123,7 @@ static void test_requests(void)
 	rc = splunkd_get_password(d, QS_PROXY_REALM, "proxyuser", "proxy password",
 				  &secret, err, sizeof(err));
 	is_int(rc, SPLUNKD_NOTFOUND, "404 → SPLUNKD_NOTFOUND");
-	is_str(err, "no proxy password is stored for realm SA_QRadar_SOAR_proxy and user proxyuser; run the app's setup page",
+	is_str(err, "No proxy password is stored for user \"proxyuser\" (storage/passwords realm SA_QRadar_SOAR_proxy). Enter it on the add-on's setup page and Submit.",
 	       "404: names the realm, the user and the fix");
 	rc = splunkd_get_secret(d, "soar.example.com", "a@b.c", &secret, err, sizeof(err));
 	ok(rc == SPLUNKD_OK && secret && strcmp(secret, "pw") == 0, "secret read");
