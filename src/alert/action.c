@@ -6,6 +6,7 @@
 #include "mapping/engine.h"
 #include "mapping/payload.h"
 #include "mapping/templates.h"
+#include "net/appconf.h"
 #include "net/soar.h"
 #include "net/splunkd.h"
 #include "util/exitcodes.h"
@@ -60,6 +61,19 @@ static void worse(struct run *r, int code)
 	if (r->rc != EXIT_INTERNAL && (code == EXIT_INTERNAL || code > r->rc))
 		r->rc = code;
 	pthread_mutex_unlock(&r->rc_mu);
+}
+
+/* qradar_soar.conf [logging] log_level for the rest of the run; the lines
+ * before it (none but a payload failure) use INFO. */
+static void apply_log_level(struct splunkd *sd)
+{
+	enum log_level lvl;
+	char err[512];
+	int rc = appconf_log_level(sd, &lvl, err, sizeof(err));
+
+	log_set_levels(lvl, lvl);
+	if (rc)
+		warnf("%s%s", rc > 0 ? "cannot read the log level: " : "", err);
 }
 
 static void fail_run(struct run *r, int code, const char *why)
@@ -342,6 +356,7 @@ int action_execute(void)
 		fail_run(&r, EXIT_SPLUNKD, err);
 		goto out;
 	}
+	apply_log_level(r.sd);
 	if (read_templates(&r, &templates, err, sizeof(err))) {
 		snprintf(why, sizeof(why),
 			 "cannot read the alert's parameters: %s", err);
@@ -354,6 +369,9 @@ int action_execute(void)
 	}
 	r.have_cfg = 1;
 	r.esc.duplicates = r.cfg.duplicates;
+	debugf("configuration: %zu mappings, %zu artifact slots, num_artifacts=%d, num_events=%d, duplicates=%d, api_keys=%d",
+	       r.cfg.nmaps, r.cfg.narts, r.cfg.num_artifacts, r.cfg.num_events,
+	       r.cfg.duplicates, r.cfg.api_keys);
 	if (!r.cfg.host || !*r.cfg.host || !r.cfg.user || !*r.cfg.user ||
 	    !r.cfg.org || !*r.cfg.org) {
 		fail_run(

@@ -217,6 +217,14 @@ void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
 	if (!row->cr.error)
 		json_array_foreach(row->cr.warnings, i, w)
 			warnf("rid=%s: %s", row->rid, json_string_value(w));
+	if (row->cr.body && log_enabled(LOG_DEBUG)) {
+		char *b =
+			json_dumps(row->cr.body, JSON_COMPACT | JSON_SORT_KEYS);
+
+		debugf("rid=%s: case body %s", row->rid,
+		       b ? b : "(out of memory)");
+		free(b);
+	}
 	if (res->outcome == ESC_FAILED) {
 		report_failure(x, row, res);
 		return;

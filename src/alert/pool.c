@@ -1,4 +1,5 @@
 #include "alert/pool.h"
+#include "util/log.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -75,6 +76,11 @@ static void *lane_main(void *arg)
 {
 	struct lane *l = arg;
 	struct item *it;
+	char name[16];
+
+	/* the log's tid= of this lane's lines */
+	snprintf(name, sizeof(name), "lane-%d", (int)(l - l->pool->lanes));
+	log_set_thread_name(name);
 
 	for (;;) {
 		pthread_mutex_lock(&l->mu);

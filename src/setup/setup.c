@@ -1,4 +1,5 @@
 #include "setup/setup.h"
+#include "net/appconf.h"
 #include "setup/alertform.h"
 #include "mapping/catalog.h"
 #include "setup/confwrite.h"
@@ -572,6 +573,26 @@ out:
 	return reply;
 }
 
+/* qradar_soar.conf [logging] log_level, read per request: a change needs
+ * no restart of this long-lived process. */
+static void apply_log_level(const struct req *r)
+{
+	struct splunkd *d = NULL;
+	enum log_level lvl = LOG_INFO;
+	char e[512];
+	int rc;
+
+	if (!*r->token || !*r->rest_uri ||
+	    splunkd_open(&d, r->rest_uri, r->token, e, sizeof(e)) != 0)
+		return;
+	rc = appconf_log_level(d, &lvl, e, sizeof(e));
+	log_set_levels(lvl, lvl);
+	if (rc)
+		warnf("setup: %s%s",
+		      rc > 0 ? "cannot read the log level: " : "", e);
+	splunkd_free(d);
+}
+
 json_t *setup_handle(const json_t *request)
 {
 	struct outcome o = { 500, "", "", NULL, 0 };
@@ -588,6 +609,7 @@ json_t *setup_handle(const json_t *request)
 	r.user = str(session, "user");
 	r.rest_uri = str(json_object_get(request, "server"), "rest_uri");
 	r.form = json_object_get(request, "form");
+	apply_log_level(&r);
 	if (strcasecmp(r.method, "GET") == 0) {
 		reply = get(&r);
 		goto out;

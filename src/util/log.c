@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,8 +33,15 @@ static struct {
  * emit() masks through the public log_mask(). */
 static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
-static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR",
-					   "FATAL" };
+/* splunkd reads these as the first word of a stderr line */
+static const char *const stderr_names[] = { "DEBUG", "INFO", "WARN", "ERROR",
+					    "FATAL" };
+/* Python's logging.getLevelName, as Splunk_SA_CIM's logger writes them */
+static const char *const file_names[] = { "DEBUG", "INFO", "WARNING", "ERROR",
+					  "CRITICAL" };
+
+#define THREAD_NAME_MAX 32
+static _Thread_local char thread_name[THREAD_NAME_MAX];
 
 static int mkdirs(const char *path)
 {
@@ -130,6 +138,66 @@ void log_set_levels(enum log_level stderr_min, enum log_level file_min)
 	L.stderr_min = stderr_min;
 	L.file_min = file_min;
 	pthread_mutex_unlock(&lock);
+}
+
+int log_enabled(enum log_level lvl)
+{
+	int on;
+
+	pthread_mutex_lock(&lock);
+	on = lvl >= L.stderr_min || (L.fd >= 0 && lvl >= L.file_min);
+	pthread_mutex_unlock(&lock);
+	return on;
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	static const struct {
+		const char *word;
+		enum log_level lvl;
+	} words[] = { { "DEBUG", LOG_DEBUG },  { "INFO", LOG_INFO },
+		      { "WARNING", LOG_WARN }, { "WARN", LOG_WARN },
+		      { "ERROR", LOG_ERROR },  { "CRITICAL", LOG_FATAL },
+		      { "FATAL", LOG_FATAL } };
+	size_t i, n;
+
+	if (!s)
+		return -1;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].word) == n &&
+		    strncasecmp(s, words[i].word, n) == 0) {
+			*out = words[i].lvl;
+			return 0;
+		}
+	return -1;
+}
+
+const char *log_level_name(enum log_level lvl)
+{
+	return file_names[lvl];
+}
+
+void log_set_thread_name(const char *name)
+{
+	snprintf(thread_name, sizeof(thread_name), "%s", name ? name : "");
+}
+
+static const char *current_thread_name(char *buf, size_t n)
+{
+	pid_t tid;
+
+	if (thread_name[0])
+		return thread_name;
+	tid = gettid();
+	if (tid == getpid())
+		return "MainThread";
+	snprintf(buf, n, "Thread-%ld", (long)tid);
+	return buf;
 }
 
 void log_add_secret(const char *secret)
@@ -253,27 +321,43 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void emit(enum log_level lvl, int to_stderr, const char *fmt, va_list ap)
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "?";
+}
+
+/* emit's flags: also to stderr; to the file whatever the level */
+#define TO_STDERR 1
+#define ALWAYS 2
+
+static void emit(enum log_level lvl, int flags, const char *file,
+		 const char *func, int lineno, const char *fmt, va_list ap)
 {
 	static char raw[LINE_MAX_BYTES], masked[LINE_MAX_BYTES];
-	char line[LINE_MAX_BYTES + 64], ts[48];
+	char line[LINE_MAX_BYTES + 512], ts[48], tbuf[32];
 	int n;
 
 	pthread_mutex_lock(&lock);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	log_mask(raw, masked, sizeof(masked));
-	if (to_stderr && lvl >= L.stderr_min) {
-		n = snprintf(line, sizeof(line), "%s %s\n", level_names[lvl],
+	if ((flags & TO_STDERR) && lvl >= L.stderr_min) {
+		n = snprintf(line, sizeof(line), "%s %s\n", stderr_names[lvl],
 			     masked);
 		if (n > 0)
 			write_all(2, line,
 				  (size_t)n < sizeof(line) ? (size_t)n
 							   : sizeof(line) - 1);
 	}
-	if (L.fd >= 0 && lvl >= L.file_min) {
+	if (L.fd >= 0 && (lvl >= L.file_min || (flags & ALWAYS))) {
 		timestamp(ts, sizeof(ts));
-		n = snprintf(line, sizeof(line), "%s %s %s\n", ts,
-			     level_names[lvl], masked);
+		n = snprintf(line, sizeof(line),
+			     "%s %s pid=%ld tid=%s file=%s:%s:%d | %s\n", ts,
+			     file_names[lvl], (long)getpid(),
+			     current_thread_name(tbuf, sizeof(tbuf)),
+			     base_name(file), func ? func : "?", lineno,
+			     masked);
 		if (n <= 0)
 			goto out;
 		if ((size_t)n >= sizeof(line)) {
@@ -289,21 +373,39 @@ out:
 	pthread_mutex_unlock(&lock);
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+void log_at(enum log_level lvl, const char *file, const char *func, int line,
+	    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(lvl, 1, fmt, ap);
+	emit(lvl, TO_STDERR, file, func, line, fmt, ap);
 	va_end(ap);
 }
 
-void log_file_only(enum log_level lvl, const char *fmt, ...)
+void log_file_only_at(enum log_level lvl, const char *file, const char *func,
+		      int line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(lvl, 0, fmt, ap);
+	emit(lvl, 0, file, func, line, fmt, ap);
+	va_end(ap);
+}
+
+/* CAM lines are the action's status record (ES shows it as the adaptive
+ * response's outcome): written whatever log_level says. */
+static void cam_line(enum log_level lvl, const char *file, const char *func,
+		     int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void cam_line(enum log_level lvl, const char *file, const char *func,
+		     int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(lvl, ALWAYS, file, func, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -380,15 +482,17 @@ char *log_cam_format(const struct cam_ctx *ctx, const char *rid,
 	}
 }
 
-void log_cam(enum log_level lvl, const struct cam_ctx *ctx, const char *rid,
-	     const char *orig_sid, const char *orig_rid, const char *signature,
-	     const char *status, const char *const *extra)
+void log_cam_at(const char *file, const char *func, int lineno,
+		enum log_level lvl, const struct cam_ctx *ctx, const char *rid,
+		const char *orig_sid, const char *orig_rid,
+		const char *signature, const char *status,
+		const char *const *extra)
 {
 	char *line = log_cam_format(ctx, rid, orig_sid, orig_rid, signature,
 				    status, extra);
 
 	if (!line)
 		return;
-	log_file_only(lvl, "%s", line);
+	cam_line(lvl, file, func, lineno, "%s", line);
 	free(line);
 }

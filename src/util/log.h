@@ -5,13 +5,19 @@
 
 /*
  * Diagnostics for both executables, the Splunk way:
- *  - stderr: one line per message, starting with the level word
+ *  - stderr: one line per message, starting with splunkd's level word
  *    (DEBUG, INFO, WARN, ERROR, FATAL) so splunkd logs it at that level in
  *    splunkd.log (component=sendmodalert);
- *  - a file under $SPLUNK_HOME/var/log/splunk/<name>.log, lines
- *    "YYYY-MM-DD HH:MM:SS,mmm+0000 LEVEL message", rotated at 25 MB with
- *    5 backups, appended with one write(2) per line so concurrent
- *    per-result processes do not interleave.
+ *  - a file under $SPLUNK_HOME/var/log/splunk/<name>.log in
+ *    Splunk_SA_CIM's logger format (lib/splunk_sa_cim/log.py,
+ *    DEFAULT_FORMAT with its GMTimeFormatter), so an admin's searches of
+ *    Python add-ons work on it:
+ *      YYYY-MM-DD HH:MM:SS,mmm+0000 LEVEL pid=P tid=T file=F:FUNC:LINE | message
+ *    LEVEL as Python's logging names it (DEBUG, INFO, WARNING, ERROR,
+ *    CRITICAL); T the thread's name (MainThread, or the name set with
+ *    log_set_thread_name); F the source file's base name. Rotated at
+ *    25 MB with 5 backups, appended with one write(2) per line so
+ *    concurrent per-result processes do not interleave.
  * Every registered secret is replaced by "********" in everything this
  * module writes; secrets shorter than LOG_SECRET_MIN bytes are not masked
  * (they would mangle every line) and the callers refuse them elsewhere.
@@ -34,6 +40,19 @@ void log_close(void);
 /* Lowest level written to stderr (default LOG_INFO) and to the file
  * (default LOG_INFO). */
 void log_set_levels(enum log_level stderr_min, enum log_level file_min);
+/* 1 when a line of lvl would be written anywhere (to skip building costly
+ * DEBUG text). */
+int log_enabled(enum log_level lvl);
+/* The log_level setting: DEBUG, INFO, WARNING (or WARN), ERROR, CRITICAL
+ * (or FATAL), any case, blanks around ignored. Returns 0 and sets *out, or
+ * -1 (*out untouched). */
+int log_level_parse(const char *s, enum log_level *out);
+/* Python's name of a level (the file's level word). */
+const char *log_level_name(enum log_level lvl);
+/* Names the calling thread in the file's tid= (copied, up to 31 bytes);
+ * threads never named are "MainThread" (the process's first thread) or
+ * "Thread-<kernel tid>". */
+void log_set_thread_name(const char *name);
 /* Registers a secret to mask; the string is copied (and wiped at close).
  * Up to 64 are kept; a long-lived process forgets a finished request's
  * with log_forget_secrets. */
@@ -42,16 +61,22 @@ void log_forget_secrets(void);
 /* Writes s into out (size n) with every secret masked; returns out. */
 char *log_mask(const char *s, char *out, size_t n);
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* The file's file=F:FUNC:LINE is the caller's: use the macros below. */
+void log_at(enum log_level lvl, const char *file, const char *func, int line,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define log_msg(lvl, ...) \
+	log_at((lvl), __FILE__, __func__, __LINE__, __VA_ARGS__)
 #define debugf(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define infof(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define warnf(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define errorf(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
 /* Writes only to the file (no stderr), e.g. CAM lines. */
-void log_file_only(enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_file_only_at(enum log_level lvl, const char *file, const char *func,
+		      int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+#define log_file_only(lvl, ...) \
+	log_file_only_at((lvl), __FILE__, __func__, __LINE__, __VA_ARGS__)
 
 /*
  * Common Action Model status line (Splunk_SA_CIM's ModularAction.message):
@@ -72,10 +97,15 @@ struct cam_ctx {
 	const char *action_mode; /* "saved" or "adhoc" */
 };
 
-/* extra: NULL-terminated list of key, value pairs (keys [A-Za-z_]+). */
-void log_cam(enum log_level lvl, const struct cam_ctx *ctx, const char *rid,
-	     const char *orig_sid, const char *orig_rid, const char *signature,
-	     const char *status, const char *const *extra);
+/* extra: NULL-terminated list of key, value pairs (keys [A-Za-z_]+).
+ * Written to the file only, whatever the file's level (CAM lines are the
+ * action's status record), the line's file= being the caller's. */
+void log_cam_at(const char *file, const char *func, int line,
+		enum log_level lvl, const struct cam_ctx *ctx, const char *rid,
+		const char *orig_sid, const char *orig_rid,
+		const char *signature, const char *status,
+		const char *const *extra);
+#define log_cam(...) log_cam_at(__FILE__, __func__, __LINE__, __VA_ARGS__)
 
 /* Formats a CAM line (without timestamp/level) into a malloc'd string;
  * NULL on out of memory. Exposed for tests. */

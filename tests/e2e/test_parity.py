@@ -1,0 +1,164 @@
+"""End to end: drop-in parity with IBM's add-on (issue 13), the real
+binaries against the strict emulators. Each scenario is one point of the
+README's "Upgrading from IBM's add-on". TAP output."""
+import json
+import os
+import re
+import shutil
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import actionlib as al  # noqa: E402
+
+sys.path.insert(0, os.path.join(al.TOP, "tests", "lib"))
+import cimlog  # noqa: E402
+
+SETUP = "/servicesNS/nobody/SA_QRadar_SOAR/qradar_soar/setup"
+FIELDS = ["_time", "event_id", "rule_title", "rule_description", "severity", "src"]
+ROW = {"_time": "1714557600", "event_id": "E1@@notable@@a1", "rule_title": "First",
+       "rule_description": "one", "severity": "High", "src": ["10.0.0.1", "10.0.0.2"]}
+t = al.Tap()
+
+
+def log_path(home, name):
+    return os.path.join(home, "var", "log", "splunk", name + ".log")
+
+
+def read(path):
+    if not os.path.exists(path):
+        return ""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def setup_call(emu, method, form=None):
+    ctx = ssl.create_default_context(cafile=emu.ca)
+    body = urllib.parse.urlencode(list(form.items())).encode() if form is not None else None
+    url = emu.splunkd_url() + SETUP + ("?output_mode=json" if method == "GET" else "")
+    req = urllib.request.Request(url, data=body, method=method, headers={
+        "Authorization": "Splunk " + al.SESSION_KEY,
+        "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def settle(path, before=0, want=None, wait=5.0):
+    """The handler logs a request's line after its answer: wait for it."""
+    end = time.time() + wait
+    while time.time() < end:
+        text = read(path)[before:]
+        if (want is None and text) or (want is not None and want in text):
+            return text
+        time.sleep(0.05)
+    return read(path)[before:]
+
+
+def check_lines(name, path, text):
+    """Every line parses with Splunk_SA_CIM's logger pattern."""
+    lines = text.splitlines()
+    bad = [l for l in lines if cimlog.parse(l) is None]
+    t.ok(lines and not bad, "%s: every line matches Splunk_SA_CIM's logger format" % name,
+         bad[:5] or "no lines")
+    return [cimlog.parse(l) for l in lines if cimlog.parse(l)]
+
+
+def scenario_log_format():
+    ref = [cimlog.python_line(l, "x") for l in cimlog.LEVELS]
+    t.ok(all(cimlog.parse(l) for l in ref),
+         "the pattern matches what Python's logging writes with Splunk_SA_CIM's format", ref)
+    work, home, app = al.app_home("parity-log-")
+    try:
+        with al.harness.Emulators(splunkd_args=[
+                "--restmap", os.path.join(al.TOP, "default", "restmap.conf"), "--app-dir", app]) as emu:
+            os.makedirs(os.path.join(home, "etc", "auth"), exist_ok=True)
+            shutil.copy(emu.ca, os.path.join(home, "etc", "auth", "cacert.pem"))
+            res = os.path.join(emu.workdir, "results.csv.gz")
+            rows = [dict(ROW, event_id="E%d@@notable@@x" % i, rule_title="R%d" % i) for i in range(6)]
+            rows.append(dict(ROW, event_id="", severity="Nope", rule_title=""))
+            al.write_results(res, FIELDS, rows)
+            al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+            conf = al.base_config(emu, mapping_severity_code="$result.severity$")
+            rc, out, err = al.run(al.payload(emu, res, conf), home)
+            path = log_path(home, "qradar_soar_modalert")
+            t.ok(cimlog.sourcetype(path) == "modular_alerts:qradar_soar",
+                 "the log keeps its name: Splunk_SA_CIM routes it to modular_alerts:qradar_soar",
+                 path)
+            recs = check_lines("modalert log", path, read(path))
+            levels = {r["levelname"] for r in recs}
+            t.ok("WARNING" in levels and "WARN" not in read(path).split(),
+                 "level words as Python's logging writes them (WARNING)", levels)
+            t.ok(all(r["process"] == recs[0]["process"] for r in recs) and
+                 {r["threadName"] for r in recs} >= {"MainThread", "lane-0"},
+                 "pid= of the run; tid= names the main thread and the workers",
+                 sorted({r["threadName"] for r in recs}))
+            t.ok(all(re.match(r"^[a-z_]+\.c$", r["filename"]) and int(r["lineno"]) > 0
+                     for r in recs), "file= names a source file, function and line",
+                 sorted({(r["filename"], r["funcName"]) for r in recs})[:8])
+            cams = [cimlog.kv(r["message"]) for r in recs if r["message"].startswith("sendmodaction - ")]
+            t.ok(len([c for c in cams if c.get("action_status") == "success"]) == 7 and
+                 all(c.get("action_name") == "qradar_soar" and c.get("search_name") for c in cams),
+                 "CAM lines: their fields as Splunk extracts them, one success per escalated row",
+                 cams[:3])
+            t.ok(re.search(r"^WARN ", err, re.M) and not re.search(r"^WARNING ", err, re.M),
+                 "stderr keeps splunkd's level words (WARN)", err)
+
+            # log_level = WARNING: INFO lines go, warnings and CAM lines stay
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {
+                "logging": {"log_level": "warning"}}}})
+            before = len(read(path))
+            rc, out, err = al.run(al.payload(emu, res, conf), home)
+            recs2 = check_lines("modalert log at WARNING", path, read(path)[before:])
+            lv = {r["levelname"] for r in recs2 if not r["message"].startswith("sendmodaction")}
+            t.ok(lv and "INFO" not in lv and "DEBUG" not in lv,
+                 "log_level = warning: no INFO line but the CAM lines", lv)
+            t.ok(len([r for r in recs2 if 'action_status="success"' in r["message"]]) == 7,
+                 "log_level = warning: every CAM success line still written")
+            t.ok(not re.search(r"^INFO ", err, re.M), "log_level = warning: stderr too", err)
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {
+                "logging": {"log_level": "DEBUG"}}}})
+            before = len(read(path))
+            rc, out, err = al.run(al.payload(emu, res, conf), home)
+            recs3 = check_lines("modalert log at DEBUG", path, read(path)[before:])
+            t.ok(any(r["levelname"] == "DEBUG" for r in recs3), "log_level = DEBUG: DEBUG lines",
+                 {r["levelname"] for r in recs3})
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {
+                "logging": {"log_level": "loud"}}}})
+            before = len(read(path))
+            rc, out, err = al.run(al.payload(emu, res, conf), home)
+            new = read(path)[before:]
+            t.ok("log_level = \"loud\" is not a level" in new and " INFO pid=" in new,
+                 "an unknown log_level: a warning naming it, INFO used", new[:600])
+
+            # the setup handler's log: the same format, the same setting
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {
+                "logging": {"log_level": "INFO"}}}})
+            st, rep = setup_call(emu, "GET")
+            hpath = log_path(home, "qradar_soar_config_handler")
+            hrecs = check_lines("config handler log", hpath, settle(hpath, want=" by admin: status"))
+            t.ok(st == 200 and any("GET" in r["message"] for r in hrecs),
+                 "config handler: the request line logged at INFO", read(hpath)[-400:])
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {
+                "logging": {"log_level": "ERROR"}}}})
+            before = len(read(hpath))
+            setup_call(emu, "GET")
+            t.ok(settle(hpath, before, wait=1.0) == "",
+                 "config handler: log_level = ERROR honoured on the next request",
+                 read(hpath)[before:])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+for s in (scenario_log_format,):
+    try:
+        s()
+    except Exception as e:  # a crash of the harness is a failure, not a skip
+        t.ok(False, "%s raised %r" % (s.__name__, e))
+sys.exit(t.done())
