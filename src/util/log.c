@@ -29,9 +29,9 @@ static struct {
 } L = { -1, NULL, LOG_INFO, LOG_INFO, { NULL }, 0 };
 
 /* The alert action escalates rows from several threads; one lock keeps
- * each line whole and the secret list consistent. Recursive because
- * emit() masks through the public log_mask(). */
-static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+ * each line whole and the secret list consistent. Public functions take
+ * it; the *_locked helpers expect it held. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* splunkd reads these as the first word of a stderr line */
 static const char *const stderr_names[] = { "DEBUG", "INFO", "WARN", "ERROR",
@@ -107,6 +107,17 @@ out:
 	return rc;
 }
 
+static void forget_secrets_locked(void)
+{
+	size_t i;
+
+	for (i = 0; i < L.nsecrets; i++) {
+		secret_free(L.secrets[i]);
+		L.secrets[i] = NULL;
+	}
+	L.nsecrets = 0;
+}
+
 void log_close(void)
 {
 	pthread_mutex_lock(&lock);
@@ -115,20 +126,14 @@ void log_close(void)
 	L.fd = -1;
 	free(L.path);
 	L.path = NULL;
-	log_forget_secrets();
+	forget_secrets_locked();
 	pthread_mutex_unlock(&lock);
 }
 
 void log_forget_secrets(void)
 {
-	size_t i;
-
 	pthread_mutex_lock(&lock);
-	for (i = 0; i < L.nsecrets; i++) {
-		secret_free(L.secrets[i]);
-		L.secrets[i] = NULL;
-	}
-	L.nsecrets = 0;
+	forget_secrets_locked();
 	pthread_mutex_unlock(&lock);
 }
 
@@ -220,13 +225,10 @@ out:
 }
 
 /* Masks secrets and flattens control characters into out (size n >= 1). */
-char *log_mask(const char *s, char *out, size_t n)
+static void mask_locked(const char *s, char *out, size_t n)
 {
 	size_t o = 0;
 
-	if (n == 0)
-		return out;
-	pthread_mutex_lock(&lock);
 	while (*s && o + 1 < n) {
 		size_t i, hit = 0;
 
@@ -249,8 +251,16 @@ char *log_mask(const char *s, char *out, size_t n)
 		out[o++] = (*s == '\n' || *s == '\r') ? ' ' : *s;
 		s++;
 	}
-	pthread_mutex_unlock(&lock);
 	out[o] = '\0';
+}
+
+char *log_mask(const char *s, char *out, size_t n)
+{
+	if (n == 0)
+		return out;
+	pthread_mutex_lock(&lock);
+	mask_locked(s, out, n);
+	pthread_mutex_unlock(&lock);
 	return out;
 }
 
@@ -341,7 +351,7 @@ static void emit(enum log_level lvl, int flags, const char *file,
 
 	pthread_mutex_lock(&lock);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	log_mask(raw, masked, sizeof(masked));
+	mask_locked(raw, masked, sizeof(masked));
 	if ((flags & TO_STDERR) && lvl >= L.stderr_min) {
 		n = snprintf(line, sizeof(line), "%s %s\n", stderr_names[lvl],
 			     masked);
