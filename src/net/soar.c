@@ -22,14 +22,21 @@
 
 /*
  * The login session (email mode) is shared by a handle and its clones, so
- * a run logs in once however many connections it uses. gen counts logins:
- * a thread that got a 401 re-logs in only if nobody did since it sent.
+ * a run logs in once however many connections it uses. A thread that gets
+ * a 401 re-logs in only when no login finished since it sent (gen counts
+ * finished logins); while one thread logs in, the others wait on cv for
+ * its outcome, and refused credentials are not tried again. mu guards
+ * the fields and is never held across a request.
  */
 struct soar_session {
-	pthread_mutex_t mu; /* recursive: login() runs call() */
-	char *cookie;	    /* "Cookie: JSESSIONID=…" */
-	char *csrf;	    /* "X-sess-id: …" */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* a login finished */
+	char *cookie;	   /* "Cookie: JSESSIONID=…" */
+	char *csrf;	   /* "X-sess-id: …" */
 	unsigned gen;
+	int logging_in;
+	int login_rc; /* the last re-login's soar_err, for its waiters */
+	char login_err[512];
 	/* set when the server stopped answering at all and the retry budget
 	 * is spent: later calls fail at once instead of each waiting out a
 	 * request timeout, so a run against a hung server ends in time */
@@ -292,6 +299,154 @@ static int explain_transport(const struct soar *s, int rc,
 	}
 }
 
+/* One request of a call: what is sent, and for the login what came back
+ * besides the body. */
+struct request {
+	const char *method, *path;
+	int idempotent;
+	int login; /* the login itself: sent without the session, its
+		    * JSESSIONID returned in cookie */
+	char cookie[512];
+};
+
+/* Sends q once with the session's headers as of now; *gen gets the
+ * session generation they belong to. An http_err. */
+static int send_once(struct soar *s, struct request *q, const char *text,
+		     struct http_response *r, unsigned *gen, char *err,
+		     size_t n)
+{
+	char url[2048], cookie[1024] = "", csrf[512] = "";
+	const char *hdr[6];
+	int h = 0, rc;
+
+	snprintf(url, sizeof(url), "%s%s", s->base, q->path);
+	hdr[h++] = "Content-Type: application/json";
+	hdr[h++] = "Accept: application/json";
+	if (s->auth)
+		hdr[h++] = s->auth;
+	pthread_mutex_lock(&s->sess->mu);
+	*gen = s->sess->gen;
+	if (s->sess->cookie && !q->login)
+		snprintf(cookie, sizeof(cookie), "%s", s->sess->cookie);
+	if (s->sess->csrf && !q->login)
+		snprintf(csrf, sizeof(csrf), "%s", s->sess->csrf);
+	pthread_mutex_unlock(&s->sess->mu);
+	if (cookie[0])
+		hdr[h++] = cookie;
+	if (csrf[0])
+		hdr[h++] = csrf;
+	hdr[h] = NULL;
+	http_set_send_once(s->http, !q->idempotent);
+	rc = http_request(s->http, q->method, url, hdr, text,
+			  text ? strlen(text) : 0, r, err, n);
+	explicit_bzero(cookie, sizeof(cookie));
+	explicit_bzero(csrf, sizeof(csrf));
+	return rc;
+}
+
+/*
+ * Logs in again after a 401 on a request sent with session generation
+ * seen: once for all threads. If a login finished since, its outcome is
+ * the answer; if one is under way, this waits for it; else this thread
+ * logs in, with no lock held over the network.
+ */
+static int relogin(struct soar *s, unsigned seen, char *err, size_t n)
+{
+	struct soar_session *ss = s->sess;
+	int rc;
+
+	pthread_mutex_lock(&ss->mu);
+	while (ss->logging_in)
+		pthread_cond_wait(&ss->cv, &ss->mu);
+	/* a login finished since the request was sent, or SOAR refused the
+	 * credentials (trying them again per row could lock the account):
+	 * that outcome stands */
+	if (ss->gen != seen || ss->login_rc == SOAR_AUTH) {
+		rc = ss->login_rc;
+		if (rc)
+			snprintf(err, n, "%s", ss->login_err);
+		pthread_mutex_unlock(&ss->mu);
+		return rc;
+	}
+	ss->logging_in = 1;
+	pthread_mutex_unlock(&ss->mu);
+	rc = login(s, err, n);
+	pthread_mutex_lock(&ss->mu);
+	ss->logging_in = 0;
+	ss->gen++;
+	ss->login_rc = rc;
+	snprintf(ss->login_err, sizeof(ss->login_err), "%s", rc ? err : "");
+	pthread_cond_broadcast(&ss->cv);
+	pthread_mutex_unlock(&ss->mu);
+	return rc;
+}
+
+enum verdict {
+	V_DONE,	   /* a 2xx answer */
+	V_RELOGIN, /* 401 on an expired session */
+	V_RETRY,   /* transient: again after the backoff, within budget */
+	V_FAIL	   /* *rc says why */
+};
+
+/* What to make of one attempt: hrc from http_request, r its answer. */
+static enum verdict judge(struct soar *s, const struct request *q, int hrc,
+			  const struct http_response *r, int relogged,
+			  long *backoff, int *rc, int *unknown, char *err,
+			  size_t n)
+{
+	char msg[1024];
+	int fatal = SOAR_CONNECT;
+
+	if (hrc == HTTP_OK && r->status >= 200 && r->status < 300)
+		return V_DONE;
+	if (hrc == HTTP_OK && r->status == 401 && !s->opts.api_keys &&
+	    !relogged && !q->login)
+		return V_RELOGIN;
+	/* what cannot pass by itself is not retried, nor does it mark SOAR
+	 * down */
+	if (hrc != HTTP_OK) {
+		int permanent;
+
+		fatal = explain_transport(s, hrc, r, err, n, &permanent);
+		if (permanent || fatal == SOAR_NOMEM) {
+			*rc = fatal;
+			return V_FAIL;
+		}
+	}
+	if (hrc == HTTP_OK) {
+		soar_status_message(r, msg, sizeof(msg));
+		s->last_status = r->status;
+		snprintf(s->last_msg, sizeof(s->last_msg), "%s", msg);
+		snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s", q->method,
+			 q->path, s->host, r->status, msg[0] ? " " : "", msg);
+		if (!retryable(r->status) &&
+		    strncasecmp(r->content_type, "text/html", 9) != 0) {
+			*rc = (r->status == 401 || r->status == 403) ? SOAR_AUTH
+			      : r->status == 409 ? SOAR_CONFLICT
+						 : SOAR_REFUSED;
+			return V_FAIL;
+		}
+		if (r->retry_after[0]) {
+			long ra =
+				http_retry_after_ms(r->retry_after, time(NULL));
+
+			if (ra > *backoff)
+				*backoff = ra;
+		}
+	}
+	/* 502/503/504/429 and a connection never made mean the server did
+	 * not act; after a timeout or a 500 it may have */
+	if (!q->idempotent &&
+	    (hrc != HTTP_OK ? r->sent
+			    : !(r->status >= 502 || r->status == 429))) {
+		*unknown = 1;
+		*rc = hrc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
+		return V_FAIL;
+	}
+	*rc = hrc == HTTP_OK ? SOAR_SERVER : fatal;
+	return V_RETRY;
+}
+
 /*
  * One SOAR call with the run's retry policy: connection failures,
  * timeouts, 5xx and HTML error pages are retried with capped exponential
@@ -300,16 +455,13 @@ static int explain_transport(const struct soar *s, int rc,
  * have reached the server is not retried here (see soar_create_case).
  * *out gets the parsed JSON answer (may be NULL for an empty body).
  */
-static int call(struct soar *s, const char *method, const char *path,
-		const json_t *body, int idempotent, json_t **out, int *unknown,
-		char *err, size_t n)
+static int request(struct soar *s, struct request *q, const json_t *body,
+		   json_t **out, int *unknown, char *err, size_t n)
 {
-	char url[2048], msg[1024], *text = NULL;
-	char cookie[1024], csrf[512];
-	const char *hdr[6];
 	struct http_response r;
+	char *text = NULL;
 	long backoff = 1000;
-	int relogged = 0, rc, h, fatal;
+	int relogged = 0, rc = SOAR_OK, hrc, unk = 0;
 	unsigned gen;
 
 	if (out)
@@ -325,118 +477,45 @@ static int call(struct soar *s, const char *method, const char *path,
 		return SOAR_CONNECT;
 	}
 	pthread_mutex_unlock(&s->sess->mu);
-	snprintf(url, sizeof(url), "%s%s", s->base, path);
-	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
-		if (!text) {
-			snprintf(err, n, "out of memory");
-			return SOAR_NOMEM;
-		}
+	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
 	}
 	for (;;) {
-		fatal = SOAR_CONNECT;
-		h = 0;
-		hdr[h++] = "Content-Type: application/json";
-		hdr[h++] = "Accept: application/json";
-		if (s->auth)
-			hdr[h++] = s->auth;
-		pthread_mutex_lock(&s->sess->mu);
-		gen = s->sess->gen;
-		if (s->sess->cookie) {
-			snprintf(cookie, sizeof(cookie), "%s", s->sess->cookie);
-			hdr[h++] = cookie;
-		}
-		if (s->sess->csrf) {
-			snprintf(csrf, sizeof(csrf), "%s", s->sess->csrf);
-			hdr[h++] = csrf;
-		}
-		pthread_mutex_unlock(&s->sess->mu);
-		hdr[h] = NULL;
-		http_set_send_once(s->http, !idempotent);
-		rc = http_request(s->http, method, url, hdr, text,
-				  text ? strlen(text) : 0, &r, err, n);
-		explicit_bzero(cookie, sizeof(cookie));
-		explicit_bzero(csrf, sizeof(csrf));
-		if (rc == HTTP_OK && r.status >= 200 && r.status < 300)
-			break;
-		if (rc == HTTP_OK && r.status == 401 && !s->opts.api_keys &&
-		    !relogged && strcmp(path, "/rest/session") != 0) {
+		hrc = send_once(s, q, text, &r, &gen, err, n);
+		switch (judge(s, q, hrc, &r, relogged, &backoff, &rc, &unk, err,
+			      n)) {
+		case V_DONE:
+			goto answer;
+		case V_RELOGIN:
 			http_response_free(&r);
 			relogged = 1;
-			/* once per expired session, whichever thread sees it */
-			pthread_mutex_lock(&s->sess->mu);
-			rc = s->sess->gen == gen ? login(s, err, n) : SOAR_OK;
-			pthread_mutex_unlock(&s->sess->mu);
+			rc = relogin(s, gen, err, n);
 			if (rc)
 				goto out;
 			continue;
-		}
-		/* what cannot pass by itself is not retried, nor does it mark
-		 * SOAR down */
-		if (rc != HTTP_OK) {
-			int permanent;
-
-			fatal = explain_transport(s, rc, &r, err, n,
-						  &permanent);
-			if (permanent || fatal == SOAR_NOMEM) {
-				http_response_free(&r);
-				rc = fatal;
-				goto out;
-			}
-		}
-		if (rc == HTTP_OK) {
-			soar_status_message(&r, msg, sizeof(msg));
-			s->last_status = r.status;
-			snprintf(s->last_msg, sizeof(s->last_msg), "%s", msg);
-			snprintf(err, n, "SOAR %s %s on %s: HTTP %ld%s%s",
-				 method, path, s->host, r.status,
-				 msg[0] ? " " : "", msg);
-			if (!retryable(r.status) &&
-			    strncasecmp(r.content_type, "text/html", 9) != 0) {
-				rc = (r.status == 401 || r.status == 403)
-					     ? SOAR_AUTH
-				     : r.status == 409 ? SOAR_CONFLICT
-						       : SOAR_REFUSED;
-				http_response_free(&r);
-				goto out;
-			}
-			/* transient: retry when allowed and within budget */
-			if (r.retry_after[0]) {
-				long ra = http_retry_after_ms(r.retry_after,
-							      time(NULL));
-
-				if (ra > backoff)
-					backoff = ra;
-			}
-		}
-		/* 502/503/504/429 and a connection never made mean the server
-		 * did not act; after a timeout or a 500 it may have. */
-		if (!idempotent &&
-		    (rc != HTTP_OK ? r.sent
-				   : !(r.status >= 502 || r.status == 429))) {
-			/* the server may have acted on it */
-			if (unknown)
-				*unknown = 1;
+		case V_FAIL:
 			http_response_free(&r);
-			rc = rc == HTTP_OK ? SOAR_SERVER : SOAR_CONNECT;
 			goto out;
+		case V_RETRY:
+			break;
 		}
 		http_response_free(&r);
 		if (elapsed_ms(s) + backoff > s->budget_ms) {
-			if (rc != HTTP_OK) {
+			if (hrc != HTTP_OK) {
 				pthread_mutex_lock(&s->sess->mu);
 				s->sess->down = 1;
 				snprintf(s->sess->down_why,
 					 sizeof(s->sess->down_why), "%s", err);
 				pthread_mutex_unlock(&s->sess->mu);
 			}
-			rc = rc == HTTP_OK ? SOAR_SERVER : fatal;
 			goto out;
 		}
 		warnf("retrying in %ld ms: %s", backoff, err);
 		pause_ms(backoff);
 		backoff = next_backoff(backoff);
 	}
+answer:
 	rc = SOAR_OK;
 	if (out && r.body.len) {
 		json_error_t je;
@@ -446,22 +525,27 @@ static int call(struct soar *s, const char *method, const char *path,
 			snprintf(
 				err, n,
 				"SOAR %s %s on %s: the answer is not JSON (%s)",
-				method, path, s->host, je.text);
+				q->method, q->path, s->host, je.text);
 			rc = SOAR_SERVER;
 		}
 	}
-	if (rc == SOAR_OK && !relogged && strcmp(path, "/rest/session") == 0 &&
-	    strcmp(method, "POST") == 0 && r.session_cookie[0]) {
-		pthread_mutex_lock(&s->sess->mu);
-		secret_free(s->sess->cookie);
-		s->sess->cookie = dup_header("Cookie", r.session_cookie);
-		pthread_mutex_unlock(&s->sess->mu);
-		log_add_secret(r.session_cookie + strlen("JSESSIONID="));
-	}
+	if (q->login)
+		snprintf(q->cookie, sizeof(q->cookie), "%s", r.session_cookie);
 	http_response_free(&r);
 out:
+	if (unknown)
+		*unknown = unk;
 	free(text);
 	return rc;
+}
+
+static int call(struct soar *s, const char *method, const char *path,
+		const json_t *body, int idempotent, json_t **out, int *unknown,
+		char *err, size_t n)
+{
+	struct request q = { method, path, idempotent, 0, "" };
+
+	return request(s, &q, body, out, unknown, err, n);
 }
 
 static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
@@ -516,32 +600,30 @@ static int pick_org(struct soar *s, const json_t *session, char *err, size_t n)
 	return SOAR_ORG;
 }
 
+/* Logs in (email mode: a new session; API keys: reads the session to
+ * learn the orgs) and picks the org. Holds no lock over the network: the
+ * new session replaces the old one in one step at the end. */
 static int login(struct soar *s, char *err, size_t n)
 {
+	struct request q = { "POST", "/rest/session", 1, 1, "" };
 	json_t *sess = NULL, *body = NULL;
 	const char *csrf;
+	char *cookie_h = NULL, *csrf_h = NULL;
 	int rc;
 
-	pthread_mutex_lock(&s->sess->mu);
 	if (s->opts.api_keys) {
-		rc = call(s, "GET", "/rest/session", NULL, 1, &sess, NULL, err,
-			  n);
+		q.method = "GET";
 	} else {
-		secret_free(s->sess->cookie);
-		secret_free(s->sess->csrf);
-		s->sess->cookie = s->sess->csrf = NULL;
 		/* never "interactive": that would log the user out of the UI */
 		body = json_pack("{s:s,s:s}", "email", s->opts.user, "password",
 				 s->opts.secret);
 		if (!body) {
 			snprintf(err, n, "out of memory");
-			rc = SOAR_NOMEM;
-			goto out;
+			return SOAR_NOMEM;
 		}
-		rc = call(s, "POST", "/rest/session", body, 1, &sess, NULL, err,
-			  n);
-		json_decref(body);
 	}
+	rc = request(s, &q, body, &sess, NULL, err, n);
+	json_decref(body);
 	if (rc == SOAR_AUTH || rc == SOAR_REFUSED) {
 		char said[1100] = "";
 
@@ -565,20 +647,36 @@ static int login(struct soar *s, char *err, size_t n)
 		goto out;
 	if (!s->opts.api_keys) {
 		csrf = json_string_value(json_object_get(sess, "csrf_token"));
-		if (!csrf || !s->sess->cookie) {
+		if (!csrf || !q.cookie[0]) {
 			snprintf(err, n, "SOAR login on %s returned no session",
 				 s->host);
 			rc = SOAR_SERVER;
 			goto out;
 		}
+		log_add_secret(q.cookie + strlen("JSESSIONID="));
 		log_add_secret(csrf);
-		s->sess->csrf = dup_header("X-sess-id", csrf);
+		cookie_h = dup_header("Cookie", q.cookie);
+		csrf_h = dup_header("X-sess-id", csrf);
+		if (!cookie_h || !csrf_h) {
+			snprintf(err, n, "out of memory");
+			rc = SOAR_NOMEM;
+			goto out;
+		}
 	}
 	rc = pick_org(s, sess, err, n);
-	if (rc == SOAR_OK)
-		s->sess->gen++;
-out:
+	if (rc || s->opts.api_keys)
+		goto out;
+	pthread_mutex_lock(&s->sess->mu);
+	secret_free(s->sess->cookie);
+	secret_free(s->sess->csrf);
+	s->sess->cookie = cookie_h;
+	s->sess->csrf = csrf_h;
+	cookie_h = csrf_h = NULL;
 	pthread_mutex_unlock(&s->sess->mu);
+out:
+	explicit_bzero(q.cookie, sizeof(q.cookie));
+	secret_free(cookie_h);
+	secret_free(csrf_h);
 	json_decref(sess);
 	return rc;
 }
@@ -670,14 +768,8 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;
 	}
-	{
-		pthread_mutexattr_t a;
-
-		pthread_mutexattr_init(&a);
-		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-		pthread_mutex_init(&s->sess->mu, &a);
-		pthread_mutexattr_destroy(&a);
-	}
+	pthread_mutex_init(&s->sess->mu, NULL);
+	pthread_cond_init(&s->sess->cv, NULL);
 	s->owns_sess = 1;
 	s->opts = *o;
 	s->port = o->port > 0 ? o->port : 443;
@@ -759,6 +851,7 @@ void soar_free(struct soar *s)
 	if (s->owns_sess && s->sess) {
 		secret_free(s->sess->cookie);
 		secret_free(s->sess->csrf);
+		pthread_cond_destroy(&s->sess->cv);
 		pthread_mutex_destroy(&s->sess->mu);
 		free(s->sess);
 	}

@@ -112,7 +112,8 @@ def scenario(lanes):
 
 
 def scenario_relogin_once():
-    """Sessions expire while four lanes are busy: exactly one re-login."""
+    """Sessions expire while eight workers are busy: exactly one re-login,
+    whichever workers see the 401."""
     with al.harness.Emulators() as emu:
         home = al.splunk_home(emu.workdir, emu.ca)
         res = os.path.join(emu.workdir, "results.csv.gz")
@@ -135,7 +136,12 @@ def scenario_relogin_once():
             emu.soar_ctl("POST", "/_emu/expire_sessions")
         th = threading.Thread(target=expire)
         th.start()
-        rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")), home)
+        os.environ["QS_PARALLEL"] = "8"
+        try:
+            rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")),
+                                  home)
+        finally:
+            del os.environ["QS_PARALLEL"]
         th.join()
         t.ok(rc == 0, "expired session: exit 0", err[-2000:])
         st = emu.soar_ctl("GET", "/_emu/state")
@@ -171,11 +177,61 @@ def scenario_one_row_connections():
              [(r["peer"], r["path"]) for r in sd])
 
 
+def scenario_relogin_refused():
+    """Sessions expire while eight workers are busy and SOAR then refuses
+    the credentials: one re-login attempt for the whole run (not one per
+    worker or per row, which could lock the account); the rows left fail
+    with the login's reason; cases already made stand."""
+    with al.harness.Emulators() as emu:
+        home = al.splunk_home(emu.workdir, emu.ca)
+        res = os.path.join(emu.workdir, "results.csv.gz")
+        data = [{"_time": "1714557600", "event_id": "F%d@@notable@@x" % i, "rule_title": "F%d" % i,
+                 "severity": "Low", "src": "10.6.0.%d" % i} for i in range(24)]
+        al.write_results(res, FIELDS, data)
+        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+        emu.soar_ctl("POST", "/_emu/fault", [
+            {"path": "/incidents", "delay": 0.05, "count": -1}])
+        import threading
+        import time
+
+        def expire():
+            end = time.time() + 60
+            while time.time() < end and len(emu.soar_ctl(
+                    "GET", "/_emu/requests?path=/incidents$&method=POST")) < 3:
+                time.sleep(0.02)
+            emu.soar_ctl("POST", "/_emu/fault", [
+                {"path": "^/rest/session$", "method": "POST", "status": 401, "count": -1,
+                 "body": {"success": False, "title": None, "hints": [],
+                          "message": "The email address or password you entered is incorrect",
+                          "error_code": "generic"}}])
+            emu.soar_ctl("POST", "/_emu/expire_sessions")
+        th = threading.Thread(target=expire)
+        th.start()
+        os.environ["QS_PARALLEL"] = "8"
+        try:
+            rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")),
+                                  home)
+        finally:
+            del os.environ["QS_PARALLEL"]
+        th.join()
+        logins = emu.soar_ctl("GET", "/_emu/requests?path=^/rest/session$&method=POST")
+        t.ok(len(logins) == 2, "refused re-login: one login, one re-login attempt for the run",
+             len(logins))
+        t.ok(rc == 6, "refused re-login: exit 6 (SOAR not usable)", rc)
+        made = emu.soar_ctl("GET", "/_emu/state").get("incident_count")
+        failed = [ln for ln in err.splitlines() if ln.startswith("ERROR rid=")]
+        t.ok(made >= 1 and failed and made + len(failed) == 24,
+             "refused re-login: every row is a case or a failure naming it", (made, len(failed)))
+        t.ok(failed and all("login as" in ln for ln in failed),
+             "refused re-login: the failures give the login's reason", failed[:2])
+
+
 def main():
     scenario_one_row_connections()
     scenario(4)
     scenario(1)
     scenario_relogin_once()
+    scenario_relogin_refused()
     return t.done()
 
 
