@@ -70,11 +70,9 @@ static void escalate_case(const struct esc_ctx *x, struct soar *soar,
 		rc = soar_find_open_case(soar, cr->dedup_key, &found,
 					 res->error, sizeof(res->error));
 	if (rc == 0 && found) {
-		struct catalog_view cv = { x->cat };
-
 		res->update = 1;
 		res->case_id = json_integer_value(json_object_get(found, "id"));
-		rc = soar_update_case(soar, found, cr->changes, &cv,
+		rc = soar_update_case(soar, found, cr->changes,
 				      &res->fields_changed, res->error,
 				      sizeof(res->error));
 		if (rc == 0)

@@ -230,6 +230,21 @@ static int is_blank(const char *s)
 	return *s == '\0';
 }
 
+/* Appends f = v to the changes an update may PATCH, resolved so the SOAR
+ * client needs no catalog: the server's read-only fields (a create may
+ * still set an override such as inc_training) and the notable id (the
+ * case's identity) are left out. */
+static int add_change(json_t *changes, const struct fielddef *f, json_t *v)
+{
+	if (f->server_read_only ||
+	    strcmp(f->name, "splunk_notable_event_id") == 0)
+		return 0;
+	return json_array_append_new(
+		changes,
+		json_pack("{s:s,s:s*,s:s,s:O}", "name", f->name, "prefix",
+			  f->prefix, "input_type", f->input_type, "value", v));
+}
+
 static void map_fields(struct ctx *c)
 {
 	size_t i;
@@ -289,12 +304,12 @@ static void map_fields(struct ctx *c)
 		free(s);
 		if (!v)
 			continue;
-		if (json_object_set_new(c->out->changes, f->key,
-					json_pack("{s:s,s:O}", "input_type",
-						  f->input_type, "value", v)) !=
-			    0 ||
-		    place(c->out->body, f, v) != 0)
+		if (add_change(c->out->changes, f, v) != 0) {
+			json_decref(v);
 			c->oom = 1;
+		} else if (place(c->out->body, f, v) != 0) {
+			c->oom = 1;
+		}
 	}
 }
 
@@ -472,7 +487,7 @@ int casebuild_row(struct case_row *out, const struct action_config *cfg,
 
 	out->now_ms = now_ms;
 	out->body = json_object();
-	out->changes = json_object();
+	out->changes = json_array();
 	out->artifacts = json_array();
 	out->warnings = json_array();
 	if (!out->body || !out->changes || !out->artifacts || !out->warnings)

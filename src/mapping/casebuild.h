@@ -34,8 +34,11 @@
  */
 struct case_row {
 	json_t *body;	   /* the POST body with "artifacts"; NULL on error */
-	json_t *changes;   /* object: key → {"input_type": s, "value": v} for
-			    * every user-mapped field with a value (for PATCH) */
+	json_t *changes;   /* array of {"name", "prefix" (absent for top-level
+			    * fields), "input_type", "value"}: what an update
+			    * of the open case may PATCH (every user-mapped
+			    * field with a value, but neither the fields the
+			    * server makes read-only nor the notable id) */
 	json_t *artifacts; /* array of {"type","value","description"} */
 	json_t *warnings;  /* array of strings; never NULL after a build */
 	char *error;	   /* set when the row cannot become a case */

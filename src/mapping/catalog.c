@@ -89,7 +89,7 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		json_t *d = json_array_get(fields, i), *keyj;
+		json_t *d = json_array_get(fields, i);
 		struct fielddef *f = &c->defs[c->ndefs];
 		const char *name = str_or_null(d, "name"), *req;
 		char key[512];
@@ -125,13 +125,11 @@ int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 				 "fields: element %zu has a name too long", i);
 			goto out;
 		}
-		/* The key is kept inside the document so the catalog owns it. */
-		keyj = json_string(key);
-		if (!keyj || json_object_set_new(d, "_qs_key", keyj) != 0) {
+		f->key = strdup(key);
+		if (!f->key) {
 			snprintf(err, errlen, "fields: out of memory");
 			goto out;
 		}
-		f->key = json_string_value(keyj);
 		c->ndefs++;
 	}
 	rc = 0;
@@ -174,6 +172,10 @@ int catalog_load_files(struct catalog *c, const char *fields_path,
 
 void catalog_free(struct catalog *c)
 {
+	size_t i;
+
+	for (i = 0; i < c->ndefs; i++)
+		free((char *)c->defs[i].key);
 	free(c->defs);
 	json_decref(c->fields_doc);
 	json_decref(c->types_doc);

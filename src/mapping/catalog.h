@@ -10,8 +10,10 @@
  * /rest/orgs/{org}/artifact_types: {"entities": [IncidentArtifactTypeDTO]}).
  * Fields are addressed by their mapping key: the API name, prefixed with
  * "<prefix>." when the definition has a prefix ("properties.x", "pii.y").
- * Ownership: the catalog owns both JSON documents; every pointer it hands
- * out is borrowed and lives until catalog_free().
+ * Ownership: the catalog holds a reference to both JSON documents and
+ * never changes them (they may be shared, e.g. the SOAR handle's cache
+ * that every worker reads); the mapping keys are its own copies. Every
+ * pointer it hands out is borrowed and lives until catalog_free().
  */
 enum field_type {
 	FT_TEXT,
@@ -55,8 +57,9 @@ struct catalog {
 		NULL, NULL, NULL, 0 \
 	}
 
-/* Takes ownership of fields (array) and types (object with "entities", or
- * NULL) even on error. err names what was malformed. */
+/* Takes over the caller's reference to fields (array) and types (object
+ * with "entities", a bare entities array, or NULL), even on error. err
+ * names what was malformed. */
 int catalog_load(struct catalog *c, json_t *fields, json_t *types, char *err,
 		 size_t errlen);
 /* Reads the two documents from files (types_path may be NULL). */

@@ -1,6 +1,5 @@
 #include "net/soar.h"
 #include "util/buf.h"
-#include "mapping/catalog.h"
 #include "net/http.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -1084,12 +1083,11 @@ static int same(const json_t *want, const json_t *cur)
 }
 
 int soar_update_case(struct soar *s, const json_t *incident,
-		     const json_t *changes, const struct catalog_view *cv,
-		     int *npatched, char *err, size_t n)
+		     const json_t *changes, int *npatched, char *err, size_t n)
 {
 	char path[256];
 	json_t *patch = NULL, *list, *res = NULL, *cur_inc = NULL, *spec;
-	const char *key;
+	size_t i;
 	long long id = json_integer_value(json_object_get(incident, "id"));
 	int rc = SOAR_OK, attempt;
 
@@ -1122,28 +1120,31 @@ int soar_update_case(struct soar *s, const json_t *incident,
 			goto out;
 		}
 		list = json_object_get(patch, "changes");
-		json_object_foreach((json_t *)changes, key, spec) {
-			const struct fielddef *f = catalog_field(cv->cat, key);
+		json_array_foreach(changes, i, spec) {
+			const char *name = json_string_value(
+				json_object_get(spec, "name"));
+			const char *prefix = json_string_value(
+				json_object_get(spec, "prefix"));
+			const char *type = json_string_value(
+				json_object_get(spec, "input_type"));
 			const json_t *want = json_object_get(spec, "value"),
 				     *cur;
 			const char *w;
 
-			if (!f || f->server_read_only ||
-			    strcmp(f->name, "splunk_notable_event_id") == 0)
+			if (!name || !type)
 				continue;
-			cur = f->prefix ? json_object_get(
-						  json_object_get(cur_inc,
-								  f->prefix),
-						  f->name)
-					: json_object_get(cur_inc, f->name);
+			cur = prefix ? json_object_get(
+					       json_object_get(cur_inc, prefix),
+					       name)
+				     : json_object_get(cur_inc, name);
 			if (cur && same(want, cur))
 				continue;
-			w = wrapper(f->input_type);
+			w = wrapper(type);
 			/* plain field names are the handles PATCH accepts */
 			json_array_append_new(
 				list, json_pack("{s:s,s:{s:O?},s:{s:O}}",
-						"field", f->name, "old_value",
-						w, cur, "new_value", w, want));
+						"field", name, "old_value", w,
+						cur, "new_value", w, want));
 		}
 		*npatched = (int)json_array_size(list);
 		if (*npatched == 0)

@@ -65,10 +65,6 @@ enum soar_err {
 };
 
 struct soar;
-/* Field lookup the update needs: the caller's catalog. */
-struct catalog_view {
-	const struct catalog *cat;
-};
 
 /* o is copied; the strings it points to must outlive the handle (a
  * re-login after a 401 uses user and secret again). */
@@ -111,12 +107,12 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 
 /* PATCHes the case incident names (borrowed; only its id is used: the case
  * is read again first, as a query's row may be partial or stale) with the
- * mapped fields of changes (casebuild's "changes") whose value differs;
+ * changes (casebuild's "changes": an array of {"name", "prefix" (absent
+ * for top-level fields), "input_type", "value"}) whose value differs;
  * re-reads and retries on a conflict (409, or success false); sets
  * *npatched to the number of fields changed. */
 int soar_update_case(struct soar *s, const json_t *incident,
-		     const json_t *changes, const struct catalog_view *cv,
-		     int *npatched, char *err, size_t n);
+		     const json_t *changes, int *npatched, char *err, size_t n);
 
 /* POSTs the artifacts (array of {type,value,description}) the case does
  * not have yet; *nadded gets how many were added. */

@@ -78,6 +78,25 @@ static const char *g(const json_t *o, const char *path)
 	return out;
 }
 
+/* The change of field name, as sorted JSON, or "(absent)". */
+static const char *change(const struct case_row *r, const char *name)
+{
+	static char out[512];
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(r->changes, i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0) {
+			char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+
+			snprintf(out, sizeof out, "%s", s ? s : "(oom)");
+			free(s);
+			return out;
+		}
+	}
+	return "(absent)";
+}
+
 static int warned(const struct case_row *r, const char *a, const char *b)
 {
 	size_t i;
@@ -150,8 +169,10 @@ int main(void)
 	is_str(g(r.body, "inc_training"), "true", "inc_training override");
 	is_str(g(p, "splunk_notable_event_id"), "\"EV-1\"", "notable id from event_id");
 	is_str(r.dedup_key, "EV-1", "dedup key");
-	is_str(g(r.changes, "properties.count"), "{\"input_type\":\"number\",\"value\":-5}", "changes entry");
-	is_str(g(r.changes, "properties.severity_x"), "{\"input_type\":\"select\",\"value\":54}", "changes select");
+	is_str(change(&r, "count"), "{\"input_type\":\"number\",\"name\":\"count\",\"prefix\":\"properties\",\"value\":-5}", "changes entry: resolved");
+	is_str(change(&r, "severity_x"), "{\"input_type\":\"select\",\"name\":\"severity_x\",\"prefix\":\"properties\",\"value\":54}", "changes select");
+	is_str(change(&r, "inc_training"), "(absent)", "changes: not the server's read-only fields (a create may set them)");
+	is_str(change(&r, "splunk_notable_event_id"), "(absent)", "changes: not the notable id");
 	is_int(json_array_size(r.artifacts), 3, "artifacts: dedup, empty skipped, bad type skipped");
 	is_str(g(json_array_get(r.artifacts, 0), "description"), "\"seen\"", "artifact desc");
 	is_str(g(json_array_get(r.artifacts, 2), "description"), "(absent)", "artifact no desc");
@@ -173,6 +194,10 @@ int main(void)
 	is_int(json_array_size(r.artifacts), 1, "num_artifacts cut");
 	ok(warned(&r, "1 more artifact", NULL), "cut warned with count");
 	is_str(r.dedup_key, "K-<h&x>", "dedup from mapping");
+	is_str(change(&r, "splunk_notable_event_id"), "(absent)",
+	       "a mapped notable id is not a change an update may make");
+	is_str(change(&r, "must"), "{\"input_type\":\"text\",\"name\":\"must\",\"prefix\":\"properties\",\"value\":\"m\"}",
+	       "a mapped field is");
 	is_str(g(r.body, "name"), "\"S1\"", "empty name falls back");
 	case_row_free(&r);
 

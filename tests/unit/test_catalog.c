@@ -1,6 +1,7 @@
 #include "tap.h"
 #include "mapping/catalog.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *FIELDS = "["
@@ -46,6 +47,25 @@ int main(void)
 	ok(catalog_artifact_type(&c, "ip address") != NULL, "case-insensitive fallback");
 	ok(catalog_artifact_type(&c, "Gone") == NULL, "disabled type");
 	catalog_free(&c);
+	{
+		/* documents shared with others (the SOAR handle's cache, read by
+		 * every worker) are read, never written */
+		json_t *fd = json_loads(FIELDS, 0, NULL), *td = json_loads(TYPES, 0, NULL);
+		char *before = json_dumps(fd, JSON_SORT_KEYS), *after;
+
+		json_incref(fd);
+		json_incref(td);
+		ok(catalog_load(&c, fd, td, err, sizeof err) == 0, "load shared documents");
+		is_str(catalog_field(&c, "pii.ssn")->key, "pii.ssn", "the key is the catalog's");
+		after = json_dumps(fd, JSON_SORT_KEYS);
+		is_str(after, before, "the fields document is unchanged");
+		catalog_free(&c);
+		is_int(fd->refcount, 1, "the caller's reference stays");
+		json_decref(fd);
+		json_decref(td);
+		free(before);
+		free(after);
+	}
 	ok(catalog_load(&c, json_loads("{}", 0, NULL), NULL, err, sizeof err) != 0, "fields not array");
 	catalog_free(&c);
 	ok(catalog_load(&c, json_loads("[]", 0, NULL), json_loads("[{\"name\":\"URL\"}]", 0, NULL), err, sizeof err) == 0 &&
