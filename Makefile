@@ -60,6 +60,13 @@ LDFLAGS_ALL := -fsanitize=address,undefined
 endif
 LDFLAGS_ALL += $(LDFLAGS)
 
+# The add-on's version has one home, default/app.conf [launcher] version
+# (what Apps > Manage Apps shows): the binaries' --version and User-Agent
+# read it from a header generated here.
+VERSION := $(shell sed -n '/^\[launcher\]/,/^\[/s/^version *= *//p' default/app.conf)
+GEN := $(BUILD)/gen
+CFLAGS_ALL += -I$(GEN)
+
 LIB_SRCS := $(filter-out src/%/main.c,$(wildcard src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libqs.a
@@ -97,7 +104,11 @@ $(TEST_DEPS_STAMP): scripts/deps.sh tests/browser/package-lock.json
 deps:
 	@sh scripts/deps.sh --tests
 
-$(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP) $(RELEASE_PREREQ)
+$(GEN)/version.h: default/app.conf
+	@mkdir -p $(dir $@)
+	@printf '#define QS_VERSION "%s"\n' '$(VERSION)' > $@
+
+$(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP) $(RELEASE_PREREQ) $(GEN)/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -157,7 +168,7 @@ valgrind-check: tests
 
 FUZZ_SECONDS ?= 300
 fuzz: all
-	@sh tests/fuzz/campaign.sh $(FUZZ_SECONDS)
+	@BUILD=$(BUILD) sh tests/fuzz/campaign.sh $(FUZZ_SECONDS)
 
 demo: all
 	@BUILD=$(BUILD) BIN=$(BIN) sh scripts/demo.sh

@@ -25,6 +25,16 @@
  * of a notable creates the case, the next ones find and update it. */
 #define LANES_DEFAULT 4
 
+/* What the run's rows came to: the summary line and the Splunk messages. */
+struct tally {
+	int rows, created, updated, unchanged, failed, queued;
+	char first_failure[2048]; /* the first failed row's reason */
+	/* mapped data left out: "field|problem" → {"count", "text", "fix",
+	 * "case_id"} (the first occurrence's) */
+	json_t *lost;
+	int cases_lacking; /* cases made without some of their data */
+};
+
 struct run {
 	struct payload p;
 	struct action_config cfg;
@@ -35,9 +45,12 @@ struct run {
 	struct cam_ctx cam;
 	struct esc_ctx esc;
 	char *secret;
-	char *proxy_password; /* only when proxy_user is set */
-	pthread_mutex_t rc_mu;
-	int rc; /* enum exit_code: the worst so far */
+	char *proxy_password;  /* only when proxy_user is set */
+	pthread_mutex_t rc_mu; /* rc and tally */
+	int rc;		       /* enum exit_code: the worst so far */
+	struct tally tally;
+	long long start_ms;
+	int run_failed; /* fail_run posted the search's failure message */
 };
 
 /* A worker's own connections. */
@@ -76,16 +89,71 @@ static void apply_log_level(struct splunkd *sd)
 		warnf("%s%s", rc > 0 ? "cannot read the log level: " : "", err);
 }
 
+/*
+ * The Splunk message names of a search: one per search and kind, so the
+ * failures of different searches all stay in Settings > Messages (a
+ * message replaces only the one of the same name). name = prefix, kind,
+ * the search name with every character but [A-Za-z0-9_-] as '_' (cut at
+ * 64), then its FNV-1a hash, since the cleaning can make two names equal.
+ */
+static void message_name(const struct run *r, const char *kind, char *out,
+			 size_t n)
+{
+	const char *s = r->p.search_name && *r->p.search_name ? r->p.search_name
+							      : "ad hoc";
+	unsigned h = 2166136261u;
+	char clean[65];
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	for (i = 0; i < sizeof(clean) - 1 && s[i]; i++)
+		clean[i] = (s[i] >= 'a' && s[i] <= 'z') ||
+					   (s[i] >= 'A' && s[i] <= 'Z') ||
+					   (s[i] >= '0' && s[i] <= '9') ||
+					   s[i] == '-' || s[i] == '_'
+				   ? s[i]
+				   : '_';
+	clean[i] = '\0';
+	snprintf(out, n, "SA_QRadar_SOAR_%s_%s_%08x", kind, clean, h);
+}
+
+static const char *search_label(const struct run *r)
+{
+	return r->p.search_name && *r->p.search_name ? r->p.search_name
+						     : "ad hoc search";
+}
+
+static void post_message(struct run *r, const char *kind, const char *text,
+			 const char *severity)
+{
+	char name[160], err[512];
+
+	if (!r->sd)
+		return;
+	message_name(r, kind, name, sizeof(name));
+	if (splunkd_message(r->sd, name, text, severity, err, sizeof(err)))
+		warnf("could not post the Splunk message %s: %s", name, err);
+}
+
+#define LOG_HINT                                                             \
+	"Details: $SPLUNK_HOME/var/log/splunk/qradar_soar_modalert.log and " \
+	"the add-on's Escalations dashboard."
+
+/* A failure of the whole run: nothing of the results was escalated. */
 static void fail_run(struct run *r, int code, const char *why)
 {
-	char err[512];
+	char text[3200];
 
 	errorf("%s", why);
 	log_cam(LOG_ERROR, &r->cam, NULL, NULL, NULL, why, "failure", NULL);
 	worse(r, code);
-	if (r->sd)
-		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error",
-				err, sizeof(err));
+	snprintf(
+		text, sizeof(text),
+		"QRadar SOAR: the alert \"%s\" escalated nothing. %s " LOG_HINT,
+		search_label(r), why);
+	post_message(r, "failure", text, "error");
+	r->run_failed = 1;
 }
 
 /* The raw templates: the payload's configuration for an ad hoc run, else
@@ -197,12 +265,74 @@ static void lane_close(void *ctx, void *lane)
 	free(l);
 }
 
-/* The run collects each row's outcome: today its exit code. */
+/* Counts one piece of left-out data under its field and problem. */
+static void tally_lost(struct tally *t, const json_t *o, const char *case_id)
+{
+	char key[600];
+	json_t *e;
+
+	if (!t->lost)
+		t->lost = json_object();
+	if (!t->lost)
+		return; /* out of memory: the CAM lines still tell */
+	snprintf(key, sizeof(key), "%s|%s",
+		 json_string_value(json_object_get(o, "field")),
+		 json_string_value(json_object_get(o, "problem")));
+	e = json_object_get(t->lost, key);
+	if (e) {
+		json_object_set_new(
+			e, "count",
+			json_integer(json_integer_value(
+					     json_object_get(e, "count")) +
+				     1));
+		return;
+	}
+	json_object_set_new(t->lost, key,
+			    json_pack("{s:i,s:O,s:O,s:O,s:s}", "count", 1,
+				      "text", json_object_get(o, "text"), "fix",
+				      json_object_get(o, "fix"), "value",
+				      json_object_get(o, "value"), "case_id",
+				      case_id));
+}
+
+/* The run collects each row's outcome: its exit code and the tally. */
 static void collect(struct run *r, const struct esc_row *row,
 		    const struct esc_result *res)
 {
+	struct tally *t = &r->tally;
+	char id[32];
+	size_t i;
+	json_t *o;
+
 	escalate_report(&r->esc, row, res);
 	worse(r, escalate_exit_code(res));
+	pthread_mutex_lock(&r->rc_mu);
+	t->rows++;
+	switch (res->outcome) {
+	case ESC_CREATED:
+		t->created++;
+		break;
+	case ESC_UPDATED:
+		t->updated++;
+		break;
+	case ESC_UNCHANGED:
+		t->unchanged++;
+		break;
+	case ESC_FAILED:
+		t->failed++;
+		t->queued += res->queued ? 1 : 0;
+		if (!t->first_failure[0])
+			snprintf(t->first_failure, sizeof(t->first_failure),
+				 "%s", res->error);
+		break;
+	}
+	if (res->outcome != ESC_FAILED && json_array_size(row->cr.left_out)) {
+		t->cases_lacking++;
+		snprintf(id, sizeof(id), "%lld", res->case_id);
+		json_array_foreach(row->cr.left_out, i, o)
+			tally_lost(t, o, id);
+	}
+	pthread_mutex_unlock(&r->rc_mu);
 }
 
 static void lane_run(void *ctx, void *lane, void *job)
@@ -270,16 +400,6 @@ static void escalate_results(struct run *r)
 			 err);
 	else if (rows == 0)
 		infof("the results hold no rows; nothing to escalate");
-	if (r->rc != EXIT_OK && r->rc != EXIT_NOTABLE && st == ENGINE_DONE) {
-		char why[1024];
-
-		snprintf(
-			why, sizeof(why),
-			"QRadar SOAR: some results of \"%s\" were not escalated; see qradar_soar_modalert.log",
-			r->p.search_name ? r->p.search_name : "ad hoc search");
-		splunkd_message(r->sd, "SA_QRadar_SOAR_failure", why, "error",
-				err, sizeof(err));
-	}
 out:
 	pool_free(pool);
 	engine_close(e);
@@ -295,6 +415,7 @@ static int run_begin(struct run *r)
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->rc_mu, NULL);
 	r->rc = EXIT_OK;
+	r->start_ms = now_ms();
 	r->cam.action_name = "qradar_soar";
 	if (payload_read_fd(&r->p, 0, err, sizeof(err)) != PAYLOAD_OK) {
 		errorf("%s", err);
@@ -320,8 +441,92 @@ static int run_begin(struct run *r)
 	return 0;
 }
 
+/* Once per distinct piece of left-out data: a WARNING line (stderr
+ * too) and the search's "mapping" Splunk message, naming the field, the
+ * value and the fix. */
+static void report_mapping(struct run *r)
+{
+	struct tally *t = &r->tally;
+	const char *k, *first_key = NULL;
+	json_t *e, *first = NULL;
+	size_t nkinds = json_object_size(t->lost);
+	char text[4096], more[128] = "";
+
+	json_object_foreach(t->lost, k, e) {
+		long long n = json_integer_value(json_object_get(e, "count"));
+
+		warnf("%lld case%s made without mapped data: %s. Fix: %s", n,
+		      n == 1 ? "" : "s",
+		      json_string_value(json_object_get(e, "text")),
+		      json_string_value(json_object_get(e, "fix")));
+		/* the message leads with the problem most cases have */
+		if (!first ||
+		    n > json_integer_value(json_object_get(first, "count")) ||
+		    (n == json_integer_value(json_object_get(first, "count")) &&
+		     strcmp(k, first_key) < 0)) {
+			first = e;
+			first_key = k;
+		}
+	}
+	if (!first)
+		return;
+	if (nkinds > 1)
+		snprintf(more, sizeof(more),
+			 " %zu other mapping problem%s too.", nkinds - 1,
+			 nkinds == 2 ? "" : "s");
+	snprintf(
+		text, sizeof(text),
+		"QRadar SOAR: the alert \"%s\" made %d case%s without some mapped data. Case %s: %s (value \"%s\"). Fix: %s%s " LOG_HINT,
+		search_label(r), t->cases_lacking,
+		t->cases_lacking == 1 ? "" : "s",
+		json_string_value(json_object_get(first, "case_id")),
+		json_string_value(json_object_get(first, "text")),
+		json_string_value(json_object_get(first, "value")),
+		json_string_value(json_object_get(first, "fix")), more);
+	post_message(r, "mapping", text, "warn");
+}
+
+/* The failed rows of a run that ran: the search's "failure" message. */
+static void report_failures(struct run *r)
+{
+	struct tally *t = &r->tally;
+	char text[4096], queue[512];
+
+	if (!t->failed || r->run_failed)
+		return;
+	if (t->queued)
+		snprintf(
+			queue, sizeof(queue),
+			"%d of them wait in the delivery queue and are sent again by themselves (Escalations dashboard, Delivery queue).",
+			t->queued);
+	else
+		snprintf(
+			queue, sizeof(queue),
+			"Their case bodies are in the log (\"unsent case body\").");
+	snprintf(
+		text, sizeof(text),
+		"QRadar SOAR: %d of %d results of the alert \"%s\" were not escalated. First reason: %s %s " LOG_HINT,
+		t->failed, t->rows, search_label(r), t->first_failure, queue);
+	post_message(r, "failure", text, "error");
+}
+
+/* One INFO line per run, whatever happened. */
+static void summary(struct run *r)
+{
+	struct tally *t = &r->tally;
+
+	infof("run summary: rows=%d created=%d updated=%d unchanged=%d failed=%d queued=%d seconds=%.3f search_name=\"%s\"",
+	      t->rows, t->created, t->updated, t->unchanged, t->failed,
+	      t->queued, (double)(now_ms() - r->start_ms) / 1000.0,
+	      r->p.search_name ? r->p.search_name : "");
+}
+
 static int run_end(struct run *r)
 {
+	report_mapping(r);
+	report_failures(r);
+	summary(r);
+	json_decref(r->tally.lost);
 	soar_free(r->soar);
 	catalog_free(&r->cat);
 	if (r->have_cfg)
@@ -351,9 +556,12 @@ int action_execute(void)
 			"payload: session_key and server_uri are required with --execute");
 		goto out;
 	}
-	if (splunkd_open(&r.sd, r.p.server_uri, r.p.session_key, err,
-			 sizeof(err))) {
-		fail_run(&r, EXIT_SPLUNKD, err);
+	st = splunkd_open(&r.sd, r.p.server_uri, r.p.session_key, err,
+			  sizeof(err));
+	if (st) {
+		fail_run(&r,
+			 st == SPLUNKD_BAD_URI ? EXIT_PAYLOAD : EXIT_SPLUNKD,
+			 err);
 		goto out;
 	}
 	apply_log_level(r.sd);
@@ -376,7 +584,7 @@ int action_execute(void)
 	    !r.cfg.org || !*r.cfg.org) {
 		fail_run(
 			&r, EXIT_PAYLOAD,
-			"configuration: host, org and user must be set; run the app's setup page");
+			"The add-on is not set up: the SOAR host, organization or user is empty. Run the add-on's setup page (Apps > Manage Apps > QRadar SOAR Add-on for Splunk > Set up).");
 		goto out;
 	}
 	if (read_secrets(&r, err, sizeof(err))) {
@@ -385,7 +593,13 @@ int action_execute(void)
 	}
 	st = connect_soar(&r, err, sizeof(err));
 	if (st) {
-		fail_run(&r, st == SOAR_NOMEM ? EXIT_INTERNAL : EXIT_SOAR, err);
+		/* a configuration that cannot work is the configuration's
+		 * failure, not SOAR's */
+		fail_run(&r,
+			 st == SOAR_NOMEM    ? EXIT_INTERNAL
+			 : st == SOAR_CONFIG ? EXIT_PAYLOAD
+					     : EXIT_SOAR,
+			 err);
 		goto out;
 	}
 	escalate_results(&r);

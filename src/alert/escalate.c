@@ -153,7 +153,17 @@ void escalate_row(const struct esc_ctx *x, struct soar *soar,
 		return;
 	}
 	escalate_case(x, soar, &row->cr, res);
-	if (res->outcome != ESC_FAILED && row->event_id && row->event_id[0])
+	if (res->case_id > 0) {
+		char *url = soar_case_url(soar, res->case_id);
+
+		snprintf(res->case_url, sizeof(res->case_url), "%s",
+			 url ? url : "");
+		free(url);
+	}
+	/* nothing changed, nothing to say: a search that keeps firing must
+	 * not flood the notable's history */
+	if ((res->outcome == ESC_CREATED || res->outcome == ESC_UPDATED) &&
+	    row->event_id && row->event_id[0])
 		comment_notable(soar, sd, row, res);
 }
 
@@ -165,14 +175,44 @@ void escalate_fail(struct esc_result *res, enum esc_class fail, const char *why)
 	snprintf(res->error, sizeof(res->error), "%s", why);
 }
 
-static void cam(const struct esc_ctx *x, const struct esc_row *row,
-		const char *status, const char *signature, const char *case_id)
+static const char *outcome_word(const struct esc_result *res)
 {
-	const char *extra[] = { "case_id", case_id, NULL };
+	switch (res->outcome) {
+	case ESC_CREATED:
+		return "created";
+	case ESC_UPDATED:
+		return "updated";
+	case ESC_UNCHANGED:
+		return "unchanged";
+	default:
+		return res->queued ? "queued" : "failed";
+	}
+}
 
-	log_cam(strcmp(status, "success") == 0 ? LOG_INFO : LOG_ERROR, x->cam,
-		row->rid, row->orig_sid, row->orig_rid, signature, status,
-		case_id ? extra : NULL);
+/* A CAM line for row; status NULL for a line that is no outcome (the
+ * mapping warnings). extra: key, value pairs, NULL-terminated; empty
+ * values are left out by log_cam. */
+static void cam(const struct esc_ctx *x, const struct esc_row *row,
+		enum log_level lvl, const char *status, const char *signature,
+		const char *const *extra)
+{
+	log_cam(lvl, x->cam, row->rid, row->orig_sid, row->orig_rid, signature,
+		status, extra);
+}
+
+/* Why SOAR refused a row's data, and what to do: the fix of a failure. */
+static const char *failure_fix(const struct esc_row *row,
+			       const struct esc_result *res)
+{
+	if (res->queued)
+		return "Nothing to do if SOAR is back: the row waits in the delivery queue and is sent again (Escalations dashboard, Delivery queue).";
+	if (row->cr.error)
+		return "Fix the alert's mapping (Edit alert > QRadar SOAR), then check it with bin/qradar_soar --dry-run.";
+	if (res->fail == ESC_DATA)
+		return "Compare the alert's mappings with the org's fields (SOAR's message says which), then check them with bin/qradar_soar --dry-run; the case body is in the log (unsent case body).";
+	if (res->unknown)
+		return "Look for the case in SOAR before sending it again; the case body is in the log.";
+	return "";
 }
 
 static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
@@ -180,6 +220,10 @@ static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
 {
 	char sig[2600];
 	char *body;
+	const char *extra[] = { "event_id", row->event_id,
+				"fix",	    failure_fix(row, res),
+				"outcome",  outcome_word(res),
+				NULL };
 
 	if (row->cr.error)
 		snprintf(sig, sizeof(sig), "Case not created: %s", res->error);
@@ -191,7 +235,7 @@ static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
 		snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
 			 res->update ? "updated" : "created", res->error);
 	errorf("rid=%s: %s", row->rid, sig);
-	cam(x, row, "failure", sig, NULL);
+	cam(x, row, LOG_ERROR, "failure", sig, extra);
 	if (!row->cr.body)
 		return;
 	/* nothing is lost: the body can be replayed from the log */
@@ -205,16 +249,58 @@ static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
 	free(body);
 }
 
+/* One WARNING CAM line per piece of mapped data the case lacks. */
+static void report_left_out(const struct esc_ctx *x, const struct esc_row *row,
+			    const char *idtext)
+{
+	char sig[2600];
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(row->cr.left_out, i, o) {
+		const char *extra[] = {
+			"case_id",
+			idtext,
+			"event_id",
+			row->event_id,
+			"field",
+			json_string_value(json_object_get(o, "field")),
+			"value",
+			json_string_value(json_object_get(o, "value")),
+			"problem",
+			json_string_value(json_object_get(o, "problem")),
+			"fix",
+			json_string_value(json_object_get(o, "fix")),
+			NULL
+		};
+
+		snprintf(sig, sizeof(sig), "QRadar SOAR case %s lacks data: %s",
+			 idtext, json_string_value(json_object_get(o, "text")));
+		cam(x, row, LOG_WARN, NULL, sig, extra);
+	}
+}
+
 void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
 		     const struct esc_result *res)
 {
-	char sig[256], idtext[32];
-	size_t i;
-	json_t *w;
+	char sig[512], idtext[32], changed[32], added[32], lost[32];
+	size_t nlost = json_array_size(row->cr.left_out);
+	const char *extra[] = { "artifacts_added",
+				added,
+				"case_id",
+				idtext,
+				"case_url",
+				res->case_url,
+				"event_id",
+				row->event_id,
+				"fields_changed",
+				changed,
+				"fields_left_out",
+				lost,
+				"outcome",
+				outcome_word(res),
+				NULL };
 
-	if (!row->cr.error)
-		json_array_foreach(row->cr.warnings, i, w)
-			warnf("rid=%s: %s", row->rid, json_string_value(w));
 	if (row->cr.body && log_enabled(LOG_DEBUG)) {
 		char *b =
 			json_dumps(row->cr.body, JSON_COMPACT | JSON_SORT_KEYS);
@@ -228,20 +314,39 @@ void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
 		return;
 	}
 	snprintf(idtext, sizeof(idtext), "%lld", res->case_id);
+	snprintf(lost, sizeof(lost), "%zu", nlost);
+	changed[0] = added[0] = '\0';
+	if (res->outcome != ESC_CREATED) {
+		snprintf(changed, sizeof(changed), "%d", res->fields_changed);
+		snprintf(added, sizeof(added), "%d", res->artifacts_added);
+	}
+	report_left_out(x, row, idtext);
 	if (res->outcome == ESC_CREATED)
 		snprintf(sig, sizeof(sig), "Created QRadar SOAR case %lld",
 			 res->case_id);
-	else
+	else if (res->outcome == ESC_UPDATED)
 		snprintf(
 			sig, sizeof(sig),
 			"Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
 			res->case_id, res->fields_changed,
 			res->artifacts_added);
-	infof("rid=%s: %s", row->rid, sig);
-	cam(x, row, "success", sig, idtext);
+	else
+		snprintf(
+			sig, sizeof(sig),
+			"QRadar SOAR case %lld unchanged: it already has every mapped value and artifact (no notable comment)",
+			res->case_id);
+	if (nlost)
+		snprintf(
+			sig + strlen(sig), sizeof(sig) - strlen(sig),
+			"; %zu piece%s of mapped data left out (see the warnings)",
+			nlost, nlost == 1 ? "" : "s");
+	cam(x, row, nlost ? LOG_WARN : LOG_INFO, "success", sig, extra);
 	if (res->comment_failed) {
+		const char *cextra[] = { "case_id", idtext, "event_id",
+					 row->event_id, NULL };
+
 		errorf("rid=%s: %s", row->rid, res->comment_error);
-		cam(x, row, "failure", res->comment_error, NULL);
+		cam(x, row, LOG_ERROR, "failure", res->comment_error, cextra);
 	}
 }
 

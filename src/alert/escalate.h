@@ -45,12 +45,15 @@ enum esc_class {
 
 struct esc_result {
 	enum esc_outcome outcome;
+	int queued;	     /* ESC_FAILED: the row waits in the delivery queue
+		     * (issue 11) for another attempt */
 	enum esc_class fail; /* ESC_OK unless outcome is ESC_FAILED */
 	int update;	     /* an open case was found (the failure was an
 			      * update's, not a create's) */
 	int unknown;	     /* a create was sent and never answered: the case
 			      * may exist; look before sending it again */
 	long long case_id;   /* 0 when no case is known */
+	char case_url[512];  /* the case in SOAR's UI, "" when unknown */
 	int fields_changed;
 	int artifacts_added;
 	char error[2048];	  /* ESC_FAILED: one sentence */
@@ -75,6 +78,8 @@ void esc_row_free(struct esc_row *row);
 const char *esc_row_key(const struct esc_ctx *x, const struct esc_row *row);
 
 /* Escalates row through soar and sd (used by this thread only) into *res.
+ * The notable gets a comment when its case was created or really changed:
+ * a re-run that changes nothing (ESC_UNCHANGED) leaves its history alone.
  * Writes no log line of its own (the clients log their retries). */
 void escalate_row(const struct esc_ctx *x, struct soar *soar,
 		  struct splunkd *sd, const struct esc_row *row,
@@ -85,9 +90,12 @@ void escalate_row(const struct esc_ctx *x, struct soar *soar,
 void escalate_fail(struct esc_result *res, enum esc_class fail,
 		   const char *why);
 
-/* Logs res for row: the row's mapping warnings, the outcome's line and
- * CAM line, the case body of a failed row (so it can be replayed), the
- * comment's failure. Safe from several threads. */
+/* Logs res for row in the modalert log: a CAM line per piece of mapped
+ * data the case lacks (WARNING, field/value/problem/fix), the outcome's
+ * CAM line (outcome, case_id, case_url, event_id), the case body of a
+ * failed row (so it can be replayed) and the comment's failure. Only a
+ * failure also goes to stderr (splunkd.log): a successful row costs two
+ * lines, its invocation and its outcome. Safe from several threads. */
 void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
 		     const struct esc_result *res);
 

@@ -39,6 +39,60 @@ static void warn(struct ctx *c, const char *fmt, ...)
 	}
 }
 
+/* A string member of o, UTF-8 repaired; sets c->oom on failure. */
+static void put_str(struct ctx *c, json_t *o, const char *k, const char *v)
+{
+	char *fixed = convert_utf8_dup(v, strlen(v));
+
+	if (!fixed || json_object_set_new(o, k, json_string(fixed)) != 0)
+		c->oom = 1;
+	free(fixed);
+}
+
+/*
+ * Data the case will lack: the warning (fmt) plus a left_out entry naming
+ * the mapping key, the value, the problem and the fix (fixfmt, whose
+ * arguments follow fmt's: each %s of fixfmt takes the next string given).
+ */
+static void left_out(struct ctx *c, const char *key, const char *value,
+		     const char *problem, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static void left_out(struct ctx *c, const char *key, const char *value,
+		     const char *problem, const char *fix, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	json_t *o = json_object();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn(c, "%s", msg);
+	if (!o) {
+		c->oom = 1;
+		return;
+	}
+	put_str(c, o, "field", key);
+	put_str(c, o, "value", value ? value : "");
+	put_str(c, o, "problem", problem);
+	put_str(c, o, "fix", fix);
+	put_str(c, o, "text", msg);
+	if (json_array_append_new(c->out->left_out, o) != 0)
+		c->oom = 1;
+}
+
+/* "the "Severity" mapping (mapping_severity_code)" into out. */
+static const char *mapping_name(const struct fielddef *f, const char *key,
+				char *out, size_t n)
+{
+	if (f && f->text && *f->text)
+		snprintf(out, n, "the \"%s\" mapping (mapping_%s)", f->text,
+			 key);
+	else
+		snprintf(out, n, "mapping_%s", key);
+	return out;
+}
+
 static void fail_row(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void fail_row(struct ctx *c, const char *fmt, ...)
@@ -98,11 +152,23 @@ struct list_ctx {
 	int strings; /* members: keep names as given */
 };
 
+static void fix_choice(struct ctx *c, const struct fielddef *f,
+		       const char *choices, char *out, size_t n)
+{
+	char m[512];
+
+	(void)c;
+	snprintf(
+		out, n,
+		"Make %s give one of the field's choices (%s), or add the value as a choice of the field in SOAR.",
+		mapping_name(f, f->key, m, sizeof(m)), choices);
+}
+
 static int list_item(void *arg, const char *item)
 {
 	struct list_ctx *l = arg;
 	json_t *v;
-	char choices[1024];
+	char choices[1024], fix[2048];
 
 	if (l->strings)
 		v = json_string(item);
@@ -112,9 +178,11 @@ static int list_item(void *arg, const char *item)
 		if (l->strings)
 			return -1;
 		l->bad++;
-		warn(l->c, "%s: \"%s\" is not a valid choice; valid: %s",
-		     l->f->key, item,
-		     fielddef_choices_text(l->f, choices, sizeof(choices)));
+		fielddef_choices_text(l->f, choices, sizeof(choices));
+		fix_choice(l->c, l->f, choices, fix, sizeof(fix));
+		left_out(l->c, l->f->key, item, "invalid_choice", fix,
+			 "%s: \"%s\" is not a valid choice; valid: %s",
+			 l->f->key, item, choices);
 		return 0;
 	}
 	return json_array_append_new(l->arr, v) == 0 ? 0 : -1;
@@ -124,11 +192,11 @@ static int list_item(void *arg, const char *item)
  * warning, or a row error for a required field). */
 static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 {
-	char choices[1024];
+	char choices[1024], fix[2048], m[512];
 	long long n;
 	json_t *v = NULL;
 	char *t = trim(s);
-	const char *what = NULL;
+	const char *what = NULL, *problem = NULL, *gives = NULL;
 
 	switch (f->type) {
 	case FT_TEXT:
@@ -144,17 +212,23 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 		if (n >= 0)
 			return json_boolean(n);
 		what = "is not a boolean (use true/false, yes/no or 1/0)";
+		problem = "invalid_boolean";
+		gives = "true or false (yes/no, 1/0)";
 		break;
 	case FT_NUMBER:
 		if (convert_int(t, &n) == 0)
 			return json_integer(n);
 		what = "is not a whole number";
+		problem = "invalid_number";
+		gives = "a whole number";
 		break;
 	case FT_DATE:
 	case FT_DATETIME:
 		if (convert_date_ms(t, &n) == 0)
 			return json_integer(n);
 		what = "is not a date (epoch seconds, YYYY/MM/DD [HH:MM:SS [+HHMM]] or ISO 8601)";
+		problem = "invalid_date";
+		gives = "a date: Splunk's _time (epoch seconds), YYYY/MM/DD [HH:MM:SS [+HHMM]] or ISO 8601";
 		break;
 	case FT_SELECT:
 		v = fielddef_choice(f, t);
@@ -166,12 +240,14 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 				 f->key, t,
 				 fielddef_choices_text(f, choices,
 						       sizeof(choices)));
-		else
-			warn(c,
-			     "%s: \"%s\" is not a valid choice; left out; valid: %s",
-			     f->key, t,
-			     fielddef_choices_text(f, choices,
-						   sizeof(choices)));
+		else {
+			fielddef_choices_text(f, choices, sizeof(choices));
+			fix_choice(c, f, choices, fix, sizeof(fix));
+			left_out(
+				c, f->key, t, "invalid_choice", fix,
+				"%s: \"%s\" is not a valid choice; left out; valid: %s",
+				f->key, t, choices);
+		}
 		return NULL;
 	case FT_MULTISELECT:
 	case FT_MULTISELECT_MEMBERS: {
@@ -188,9 +264,13 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 		json_decref(l.arr);
 		if (f->required)
 			fail_row(c, "%s: no valid choice in \"%s\"", f->key, t);
-		else if (l.bad)
-			warn(c, "%s: no valid choice in \"%s\"; left out",
-			     f->key, t);
+		else if (l.bad) {
+			fielddef_choices_text(f, choices, sizeof(choices));
+			fix_choice(c, f, choices, fix, sizeof(fix));
+			left_out(c, f->key, t, "invalid_choice", fix,
+				 "%s: no valid choice in \"%s\"; left out",
+				 f->key, t);
+		}
 		return NULL;
 	}
 	case FT_OTHER:
@@ -199,8 +279,12 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 	if (what) {
 		if (f->required)
 			fail_row(c, "%s: \"%s\" %s", f->key, t, what);
-		else
-			warn(c, "%s: \"%s\" %s; left out", f->key, t, what);
+		else {
+			snprintf(fix, sizeof(fix), "Make %s give %s.",
+				 mapping_name(f, f->key, m, sizeof(m)), gives);
+			left_out(c, f->key, t, problem, fix,
+				 "%s: \"%s\" %s; left out", f->key, t, what);
+		}
 	}
 	return NULL;
 }
@@ -245,8 +329,23 @@ static int add_change(json_t *changes, const struct fielddef *f, json_t *v)
 			  f->prefix, "input_type", f->input_type, "value", v));
 }
 
+/* A mapping skipped for a reason of its field: the value it would have
+ * had is recorded with the fix. */
+static void skipped(struct ctx *c, const struct mapping *m, const char *problem,
+		    const char *fix, const char *why)
+{
+	char *v = expand(c, m->tmpl, NULL);
+
+	if (!v)
+		return;
+	left_out(c, m->key, trim(v), problem, fix, "%s: %s; skipped", m->key,
+		 why);
+	free(v);
+}
+
 static void map_fields(struct ctx *c)
 {
+	char fix[1024], mn[512], why[128];
 	size_t i;
 
 	for (i = 0; i < c->cfg->nmaps && !c->oom; i++) {
@@ -269,18 +368,37 @@ static void map_fields(struct ctx *c)
 				}
 				free(s);
 			}
-			warn(c, "%s: no such field in the SOAR org; skipped",
-			     m->key);
+			if (strcmp(m->key, NOTABLE_KEY) == 0)
+				snprintf(
+					fix, sizeof(fix),
+					"Create a Text field with the API name splunk_notable_event_id in SOAR (Customization Settings > Layouts > Fields), then run the add-on's setup page again.");
+			else
+				snprintf(
+					fix, sizeof(fix),
+					"Remove mapping_%s from the alert's QRadar SOAR action, or create that field in SOAR and run the add-on's setup page again.",
+					m->key);
+			skipped(c, m, "unknown_field", fix,
+				"no such field in the SOAR org");
 			continue;
 		}
 		if (f->read_only) {
-			warn(c, "%s: read-only field; skipped", m->key);
+			snprintf(
+				fix, sizeof(fix),
+				"Remove %s from the alert's QRadar SOAR action: SOAR sets that field itself.",
+				mapping_name(f, m->key, mn, sizeof(mn)));
+			skipped(c, m, "read_only", fix, "read-only field");
 			continue;
 		}
 		if (f->type == FT_OTHER) {
-			warn(c,
-			     "%s: fields of type %s cannot be mapped; skipped",
-			     m->key, f->input_type ? f->input_type : "(none)");
+			snprintf(
+				fix, sizeof(fix),
+				"Remove %s from the alert's QRadar SOAR action: the add-on cannot fill %s fields.",
+				mapping_name(f, m->key, mn, sizeof(mn)),
+				f->input_type ? f->input_type : "such");
+			snprintf(why, sizeof(why),
+				 "fields of type %s cannot be mapped",
+				 f->input_type ? f->input_type : "(none)");
+			skipped(c, m, "unmappable_type", fix, why);
 			continue;
 		}
 		s = expand(c, m->tmpl, is_html(f) ? tokens_html_escape : NULL);
@@ -450,9 +568,14 @@ static void map_artifacts(struct ctx *c)
 			const json_t *e = catalog_artifact_type(c->cat, tt);
 
 			if (!e) {
-				warn(c,
-				     "artifact%d: unknown artifact type \"%s\"; skipped",
-				     t->n, tt);
+				char key[32];
+
+				snprintf(key, sizeof(key), "artifact%d", t->n);
+				left_out(
+					c, key, tt, "unknown_artifact_type",
+					"Give artifact types by the names the org's alert form offers (the setup page lists them in the alert action).",
+					"artifact%d: unknown artifact type \"%s\"; skipped",
+					t->n, tt);
 				free(type);
 				continue;
 			}
@@ -473,10 +596,16 @@ static void map_artifacts(struct ctx *c)
 		free(type);
 		free(desc);
 	}
-	if (dropped)
-		warn(c,
-		     "artifacts: %zu more artifacts over num_artifacts = %d were not added",
-		     dropped, c->cfg->num_artifacts);
+	if (dropped) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%zu", dropped);
+		left_out(
+			c, "artifacts", n, "artifacts_cut",
+			"Raise \"Max artifacts per alert\" on the add-on's setup page (up to 99), or map fewer artifact values.",
+			"artifacts: %zu more artifacts over num_artifacts = %d were not added",
+			dropped, c->cfg->num_artifacts);
+	}
 }
 
 int casebuild_row(struct case_row *out, const struct action_config *cfg,
@@ -490,7 +619,9 @@ int casebuild_row(struct case_row *out, const struct action_config *cfg,
 	out->changes = json_array();
 	out->artifacts = json_array();
 	out->warnings = json_array();
-	if (!out->body || !out->changes || !out->artifacts || !out->warnings)
+	out->left_out = json_array();
+	if (!out->body || !out->changes || !out->artifacts || !out->warnings ||
+	    !out->left_out)
 		return -1;
 	map_fields(&c);
 	if (!c.oom)
@@ -517,6 +648,7 @@ void case_row_free(struct case_row *r)
 	json_decref(r->changes);
 	json_decref(r->artifacts);
 	json_decref(r->warnings);
+	json_decref(r->left_out);
 	free(r->error);
 	free(r->dedup_key);
 	memset(r, 0, sizeof(*r));

@@ -41,14 +41,23 @@ struct case_row {
 			    * server makes read-only nor the notable id) */
 	json_t *artifacts; /* array of {"type","value","description"} */
 	json_t *warnings;  /* array of strings; never NULL after a build */
-	char *error;	   /* set when the row cannot become a case */
-	char *dedup_key;   /* notable key, or NULL */
-	long long now_ms;  /* "now" used for defaults */
+	/* the data the case lacks, one object per warning about it:
+	 * {"field": mapping key ("severity_code", "artifact3",
+	 *  "artifacts"), "value": what it resolved to, "problem":
+	 *  unknown_field | read_only | unmappable_type | invalid_choice |
+	 *  invalid_number | invalid_date | invalid_boolean |
+	 *  unknown_artifact_type | artifacts_cut, "fix": what the admin
+	 *  changes, one sentence, "text": the warning}; never NULL after a
+	 *  build */
+	json_t *left_out;
+	char *error;	  /* set when the row cannot become a case */
+	char *dedup_key;  /* notable key, or NULL */
+	long long now_ms; /* "now" used for defaults */
 };
 
-#define CASE_ROW_INIT                                 \
-	{                                             \
-		NULL, NULL, NULL, NULL, NULL, NULL, 0 \
+#define CASE_ROW_INIT                                       \
+	{                                                   \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 \
 	}
 
 /* Builds out (which must be CASE_ROW_INIT). now_ms is "now" for defaults.

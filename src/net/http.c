@@ -1,5 +1,6 @@
 #include "net/http.h"
 #include "util/secret.h"
+#include "version.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -433,7 +434,7 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/1.0");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/" QS_VERSION);
 	if (h->send_once) {
 		curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
 		curl_easy_setopt(c, CURLOPT_PREREQDATA, &attempts);

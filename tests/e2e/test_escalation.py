@@ -88,8 +88,18 @@ def scenario_create_then_update():
         t.ok(len(requests(emu, "/incidents/query_paged$", "POST")) == 2,
              "update: one lookup per notable row")
         sd2 = emu.splunkd_ctl("GET", "/_emu/state")
-        t.ok(any("Updated case" in json.dumps(u) for u in sd2.get("notable_updates", [])),
-             "update: notable comment says Updated case")
+        t.ok(sd2.get("notable_updates", []) == ups,
+             "unchanged re-run: no new notable comment", sd2.get("notable_updates"))
+        log2 = al.modalert_log(home)
+        t.ok(log2.count('outcome="unchanged"') == 2 and "unchanged: it already has every mapped value" in log2,
+             "unchanged re-run: the CAM lines say unchanged", log2[-2000:])
+        res3 = os.path.join(emu.workdir, "results3.csv.gz")
+        al.write_results(res3, FIELDS, [dict(ROWS[0], severity="Low")] + ROWS[1:2])
+        rc, out3, err3 = al.run(al.payload(emu, res3, al.base_config(emu)), home)
+        ups3 = emu.splunkd_ctl("GET", "/_emu/state").get("notable_updates", [])
+        new = ups3[len(ups):]
+        t.ok(rc == 0 and len(new) == 1 and "Updated case %d in QRadar SOAR" % first.get("id", -1) in json.dumps(new),
+             "a real update (severity changed): one comment, on that notable only", (rc, new, err3))
         no_secrets("create/update", home, out, err, out2, err2)
 
 

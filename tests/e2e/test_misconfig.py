@@ -61,6 +61,21 @@ def finish(emu, home, p, budget_ms):
                    emu.splunkd_ctl("GET", "/_emu/state")["messages"])
 
 
+def message_name(kind, search=SEARCH):
+    """The Splunk message name of a search and kind, as the README documents
+    it: SA_QRadar_SOAR_<kind>_<search, [A-Za-z0-9_-] kept, else _, cut at
+    64>_<FNV-1a 32 of the search name, 8 hex digits>."""
+    h = 2166136261
+    for b in search.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    clean = re.sub(r"[^A-Za-z0-9_-]", "_", search)[:64]
+    return "SA_QRadar_SOAR_%s_%s_%08x" % (kind, clean, h)
+
+
+HINT = ("Details: $SPLUNK_HOME/var/log/splunk/qradar_soar_modalert.log and the add-on's Escalations "
+        "dashboard.")
+
+
 def check(name, o, rc, msg, soar_calls, retried=False, message=True):
     """msg: the exact error; soar_calls: the exact SOAR requests ("METHOD path")."""
     t.ok(o.rc == rc, "%s: exit %d" % (name, rc), (o.rc, o.err[-1500:]))
@@ -78,9 +93,12 @@ def check(name, o, rc, msg, soar_calls, retried=False, message=True):
     else:
         t.ok(not o.retries(), "%s: not retried (permanent: fails at once)" % name, o.retries())
     if message:
-        m = o.messages.get("SA_QRadar_SOAR_failure", {})
-        t.ok(m.get("severity") == "error" and m.get("value") == msg,
-             "%s: the Splunk message says the same" % name, o.messages)
+        m = o.messages.get(message_name("failure"), {})
+        want = 'QRadar SOAR: the alert "%s" escalated nothing. %s %s' % (SEARCH, msg, HINT)
+        t.ok(list(o.messages) == [message_name("failure")] and m.get("severity") == "error"
+             and m.get("value") == want,
+             "%s: one Splunk message, named for the search, says the same and points at the log" % name,
+             "want %s\ngot %s" % (want, o.messages))
     else:
         t.ok(o.messages == {}, "%s: no Splunk message (splunkd cannot be reached)" % name, o.messages)
     t.ok(al.SOAR_PASSWORD not in o.err + o.log and al.SESSION_KEY not in o.err + o.log,
@@ -104,7 +122,7 @@ def main():
 
         name = "host with a scheme"
         o = finish(emu, *run(emu, name, {"host": "https://127.0.0.1"}, secret_host="https://127.0.0.1"))
-        check(name, o, 6, 'The QRadar SOAR host "https://127.0.0.1" must not contain a scheme such as '
+        check(name, o, 2, 'The QRadar SOAR host "https://127.0.0.1" must not contain a scheme such as '
               'https://; give only the host name or IP address. Fix "QRadar SOAR host or IP"' + WHERE + ".", [])
 
         name = "host does not resolve"
@@ -121,14 +139,14 @@ def main():
 
         name = "verify = false"
         o = finish(emu, *run(emu, name, {"verify": "false"}))
-        check(name, o, 6, 'verify = "false" turns certificate checks off (what IBM\'s "Connect Securely" option '
+        check(name, o, 2, 'verify = "false" turns certificate checks off (what IBM\'s "Connect Securely" option '
               "left), and this add-on always verifies SOAR's certificate. Submit the add-on's setup page again "
               'with "Verify SOAR\'s certificate" on; if SOAR\'s certificate is self-signed or from a private CA, '
               'also give that CA\'s PEM file as "CA bundle".', [])
 
         name = "CA bundle missing"
         o = finish(emu, *run(emu, name, {"verify": "/opt/certs/soar-ca.pem"}))
-        check(name, o, 6, 'The CA bundle "/opt/certs/soar-ca.pem" cannot be read: No such file or directory. '
+        check(name, o, 2, 'The CA bundle "/opt/certs/soar-ca.pem" cannot be read: No such file or directory. '
               'Give the absolute path of a PEM file the Splunk user can read as "CA bundle"' + WHERE + ".", [])
 
         name = "self-signed SOAR, system CAs"
@@ -193,10 +211,23 @@ def main():
 
         name = "garbage server_uri"
         o = finish(emu, *run(emu, name, pay={"server_uri": "htps//garbage"}))
-        check(name, o, 5, 'The payload\'s server_uri "htps//garbage" is not splunkd\'s management URL (such as '
+        check(name, o, 2, 'The payload\'s server_uri "htps//garbage" is not splunkd\'s management URL (such as '
               "https://127.0.0.1:8089): it does not start with https://. splunkd writes this value: run the "
               "action from Splunk (a saved search or sendalert), not by hand.", [], message=False)
         t.ok(not emu.splunkd_ctl("GET", "/_emu/requests"), "%s: nothing sent to splunkd" % name)
+
+        name = "two searches failing"
+        home, p, b = run(emu, name, {"org": "Nope"})
+        first = finish(emu, home, p, b)
+        p2 = dict(p, search_name="Threat - Other Search - Rule", sid=p["sid"] + "_2")
+        rc, _, _ = al.run(p2, home)
+        msgs = emu.splunkd_ctl("GET", "/_emu/state")["messages"]
+        t.ok(first.rc == 6 and rc == 6 and sorted(msgs) == sorted([
+            message_name("failure"), message_name("failure", "Threat - Other Search - Rule")]),
+             "%s: each search keeps its own Splunk message" % name, list(msgs))
+        t.ok('the alert "Threat - Other Search - Rule" escalated nothing' in
+             msgs.get(message_name("failure", "Threat - Other Search - Rule"), {}).get("value", ""),
+             "%s: the message names its search" % name, msgs)
 
     with al.harness.Emulators(soar_args=["--host", "127.0.0.2"]) as emu:
         name = "certificate issued to another name"

@@ -7,7 +7,8 @@ set -eu
 secs=${1:-300}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-flags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(pkg-config --cflags libcurl jansson zlib openssl libxml-2.0)"
+# build/gen holds version.h, which make all generates (make fuzz runs it first)
+flags="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I${BUILD:-build}/gen $(pkg-config --cflags libcurl jansson zlib openssl libxml-2.0)"
 libs="$(pkg-config --libs libcurl jansson zlib openssl libxml-2.0) -lm -pthread"
 srcs=$(ls src/*/*.c | grep -v '/main\.c$')
 for t in tests/fuzz/fuzz_*.c; do

@@ -97,6 +97,27 @@ static const char *change(const struct case_row *r, const char *name)
 	return "(absent)";
 }
 
+/* The left_out entry of field (and problem): "value|problem|fix", or
+ * "(none)". */
+static const char *lost(const struct case_row *r, const char *field, const char *problem)
+{
+	static char out[2048];
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(r->left_out, i, o) {
+		const char *f = json_string_value(json_object_get(o, "field"));
+		const char *pr = json_string_value(json_object_get(o, "problem"));
+		if (f && pr && !strcmp(f, field) && (!problem || !strcmp(pr, problem))) {
+			snprintf(out, sizeof out, "%s|%s|%s",
+				 json_string_value(json_object_get(o, "value")), pr,
+				 json_string_value(json_object_get(o, "fix")));
+			return out;
+		}
+	}
+	return "(none)";
+}
+
 static int warned(const struct case_row *r, const char *a, const char *b)
 {
 	size_t i;
@@ -178,6 +199,24 @@ int main(void)
 	is_str(g(json_array_get(r.artifacts, 2), "description"), "(absent)", "artifact no desc");
 	is_str(g(json_array_get(r.artifacts, 2), "value"), "\"<h&x>\"", "artifact value raw");
 	ok(warned(&r, "Bad Type", NULL), "unknown type warned");
+	/* every warning about data the case lacks has its left_out entry */
+	is_int(json_array_size(r.left_out), json_array_size(r.warnings),
+	       "left_out: one entry per warning");
+	is_str(lost(&r, "severity_code", NULL),
+	       "Bogus|invalid_choice|Make mapping_severity_code give one of the field's choices (Low, High), or add the value as a choice of the field in SOAR.",
+	       "left_out: invalid choice with its value and fix");
+	is_str(lost(&r, "properties.tags", NULL),
+	       "zz|invalid_choice|Make mapping_properties.tags give one of the field's choices (a, b, c), or add the value as a choice of the field in SOAR.",
+	       "left_out: the invalid item of a multiselect");
+	is_str(lost(&r, "properties.nope", NULL),
+	       "1|unknown_field|Remove mapping_properties.nope from the alert's QRadar SOAR action, or create that field in SOAR and run the add-on's setup page again.",
+	       "left_out: unknown field");
+	is_str(lost(&r, "create_date", NULL),
+	       "1|read_only|Remove mapping_create_date from the alert's QRadar SOAR action: SOAR sets that field itself.",
+	       "left_out: read-only field");
+	is_str(lost(&r, "artifact2", NULL),
+	       "Bad Type|unknown_artifact_type|Give artifact types by the names the org's alert form offers (the setup page lists them in the alert action).",
+	       "left_out: unknown artifact type");
 	ok(json_object_get(r.body, "artifacts") != NULL, "body.artifacts");
 	ok(json_object_get(r.body, "workspace") == NULL && r.error == NULL, "server-default workspace not forced");
 	{
@@ -193,6 +232,8 @@ int main(void)
 		 "\"artifact1\":\"IP Address|$result.ip$\"}") == 0, "build 2");
 	is_int(json_array_size(r.artifacts), 1, "num_artifacts cut");
 	ok(warned(&r, "1 more artifact", NULL), "cut warned with count");
+	ok(!strncmp(lost(&r, "artifacts", "artifacts_cut"), "1|artifacts_cut|Raise \"Max artifacts per alert\"", 31),
+	   "left_out: the cut artifacts, counted");
 	is_str(r.dedup_key, "K-<h&x>", "dedup from mapping");
 	is_str(change(&r, "splunk_notable_event_id"), "(absent)",
 	       "a mapped notable id is not a change an update may make");
@@ -208,6 +249,8 @@ int main(void)
 	   r.error && strstr(r.error, "properties.must"), "required unmapped -> error");
 	ok(warned(&r, "properties.severity_x", "\"2\""), "disabled choice warned with key");
 	ok(warned(&r, "properties.tags", NULL), "all-invalid multiselect warned");
+	ok(strstr(lost(&r, "properties.severity_x", NULL), "2|invalid_choice|") == lost(&r, "properties.severity_x", NULL),
+	   "left_out: a disabled choice is an invalid one");
 	case_row_free(&r);
 
 	pl.sid = "adhoc";

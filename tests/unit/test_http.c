@@ -1,6 +1,7 @@
 #include "net/http.h"
 #include "miniserver.h"
 #include "tap.h"
+#include "version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,8 @@ static void test_headers_and_bodies(void)
 	is_int(st, 0, "the server saw the whole script");
 	ok(log && strstr(log, "GET /rest/x?y=1 HTTP/1.1\r\n"), "GET request line");
 	ok(log && strstr(log, "X-Test: 1\r\n"), "caller's headers sent");
-	ok(log && strstr(log, "User-Agent: SA_QRadar_SOAR-C/1.0\r\n"), "User-Agent");
+	ok(log && strstr(log, "User-Agent: SA_QRadar_SOAR-C/" QS_VERSION "\r\n"),
+	   "User-Agent names the add-on's version");
 	ok(log && strstr(log, "POST /rest/x?y=1 HTTP/1.1\r\n") &&
 		   strstr(log, "Content-Length: 7\r\n\r\n{\"a\":1}"),
 	   "POST body sent with its length");
