@@ -27,11 +27,18 @@ SAN ?=
 OPT ?= -O2
 
 PKGS := libcurl jansson zlib openssl libxml-2.0
+# pkg-config runs when a recipe first needs its answer, never while the
+# Makefile is read: on a fresh machine the -dev packages it asks about are
+# installed by the $(DEPS_STAMP) prerequisite, which every compile waits for.
+# Each is asked once (the value replaces itself on first use).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkgconfig,--cflags))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(call pkgconfig,--libs))$(PKG_LIBS)
+pkgconfig = $(shell pkg-config $(1) $(PKGS))$(if $(filter 0,$(.SHELLSTATUS)),,$(error \
+	pkg-config $(1) $(PKGS) failed: run make deps (as root) to install the -dev packages))
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) -g $(WARN) -fno-strict-aliasing \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) -g $(WARN) -fno-strict-aliasing \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc $(PKG_CFLAGS) $(CFLAGS)
+LIBS = $(PKG_LIBS) -lm -pthread
 
 # The release build (make release, run by make package and make check):
 # every library but glibc linked statically, so the binaries do not care
@@ -45,9 +52,8 @@ LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 RELEASE ?= build/release
 THIRD_PARTY ?= $(RELEASE)/3p
 ifeq ($(RELEASE_LINK),1)
-CFLAGS_ALL := -I$(THIRD_PARTY)/prefix/include \
-	-I$(THIRD_PARTY)/prefix/include/libxml2 -DCURL_STATICLIB -DLIBXML_STATIC \
-	$(filter-out $(shell pkg-config --cflags $(PKGS) 2>/dev/null),$(CFLAGS_ALL))
+PKG_CFLAGS := -I$(THIRD_PARTY)/prefix/include \
+	-I$(THIRD_PARTY)/prefix/include/libxml2 -DCURL_STATICLIB -DLIBXML_STATIC
 LIBS := $(THIRD_PARTY)/prefix/lib/libcurl.a $(THIRD_PARTY)/prefix/lib/libxml2.a \
 	-l:libssl.a -l:libcrypto.a -l:libjansson.a -l:libz.a -pthread -ldl -lm
 LDFLAGS_ALL += -s -Wl,-z,relro,-z,now
@@ -147,7 +153,7 @@ unit: tests
 # them too (once; the static libraries are kept under $(THIRD_PARTY)).
 check: tests release
 	@BUILD=$(BUILD) BIN=$(BIN) RELEASE_BIN=$(RELEASE)/bin THIRD_PARTY=$(THIRD_PARTY) \
-		sh tests/run.sh all
+		QS_BROWSER_REQUIRED=1 sh tests/run.sh all
 
 $(THIRD_PARTY)/prefix/.done: scripts/release-libs.sh | $(DEPS_STAMP)
 	@echo "release: building static libcurl and libxml2 (once)"

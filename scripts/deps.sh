@@ -92,10 +92,16 @@ else
 	fi
 fi
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ "${1:-}" = --tests ] && [ ! -d "$top/tests/browser/node_modules/playwright-core" ]; then
-	echo "deps: npm ci --prefix tests/browser (playwright-core, pinned)" >&2
-	# without the npm registry the browser test reports a SKIP, not a pass
-	npm ci --prefix "$top/tests/browser" --no-audit --no-fund >/dev/null ||
-		echo "deps: npm ci failed; the browser test will be skipped" >&2
+# playwright-core as pinned in tests/browser/package.json (a version that
+# runs on Debian 12's Node.js 18), reinstalled when the pin changes.
+pw=$top/tests/browser
+want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' "$pw/package.json" 2>/dev/null || true)
+have=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "$pw/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [ "${1:-}" = --tests ] && [ "$want" != "$have" ]; then
+	echo "deps: npm ci --prefix tests/browser (playwright-core $want)" >&2
+	npm ci --prefix "$pw" --no-audit --no-fund >/dev/null || {
+		echo "deps: npm ci --prefix tests/browser failed: the setup page's browser test needs playwright-core from the npm registry" >&2
+		exit 1
+	}
 fi
 exit 0

@@ -88,12 +88,15 @@ suite_package() {
 }
 
 # The setup page: its files always; in headless Chromium when node, Debian's
-# chromium and tests/browser/node_modules are there (.ci/run installs them;
-# otherwise the browser test reports a SKIP).
+# chromium and tests/browser/node_modules are there (make check installs
+# them and sets QS_BROWSER_REQUIRED=1: then a missing one fails; otherwise
+# the browser test reports a SKIP).
 suite_browser() {
 	run_one browser/check_page.py python3 tests/browser/check_page.py
 	if command -v node >/dev/null 2>&1; then
 		run_one browser/test_setup_page.js node tests/browser/test_setup_page.js
+	elif [ "${QS_BROWSER_REQUIRED:-0}" = 1 ]; then
+		run_one browser/test_setup_page.js echo "not ok 1 - node is not installed"
 	else
 		run_one browser/test_setup_page.js echo "ok 1 # SKIP node is not installed"
 	fi

@@ -10,8 +10,8 @@
  * Environment: CHROMIUM (default /usr/bin/chromium), SETUP_DRIVER (default
  * bin/qradar_soar_setup, or $BIN/qradar_soar_setup), TEST_OUT (default
  * tests/out; the screenshots go there), KEEP=1 keeps the temp dir.
- * Without Chromium or playwright-core it prints one SKIP line (CI installs
- * both: .ci/run).
+ * Without Chromium or playwright-core it prints one SKIP line, or a failure
+ * under make check (QS_BROWSER_REQUIRED=1), which installs both.
  */
 "use strict";
 
@@ -47,7 +47,14 @@ function ok(cond, name, detail) {
 	return cond;
 }
 
+/* make check installs every prerequisite first (scripts/deps.sh --tests)
+ * and sets QS_BROWSER_REQUIRED: there a missing one is a failure. */
 function skip(why) {
+	if (process.env.QS_BROWSER_REQUIRED === "1") {
+		console.log("not ok 1 - the browser test can run: " + why);
+		console.log("1..1");
+		process.exit(1);
+	}
 	console.log("ok 1 # SKIP " + why);
 	console.log("1..1");
 	process.exit(0);
