@@ -1,4 +1,6 @@
 #include "alert/action.h"
+#include "util/text.h"
+#include "util/names.h"
 #include "alert/escalate.h"
 #include "alert/pool.h"
 #include "mapping/catalog.h"
@@ -17,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 /* Rows are escalated by up to LANES_DEFAULT workers (QS_PARALLEL=1..16
  * overrides), each with its own kept-alive SOAR and splunkd connection.
@@ -58,14 +59,6 @@ struct lane {
 	struct soar *soar;
 	struct splunkd *sd;
 };
-
-static long long now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* When several classes occur, the highest wins, EXIT_INTERNAL always. */
 static void worse(struct run *r, int code)
@@ -115,7 +108,7 @@ static void message_name(const struct run *r, const char *kind, char *out,
 				   ? s[i]
 				   : '_';
 	clean[i] = '\0';
-	snprintf(out, n, "SA_QRadar_SOAR_%s_%s_%08x", kind, clean, h);
+	snprintf(out, n, QS_APP "_%s_%s_%08x", kind, clean, h);
 }
 
 static const char *search_label(const struct run *r)
@@ -169,10 +162,7 @@ static int read_templates(struct run *r, json_t **out, char *err, size_t n)
 		*out = json_incref(r->p.configuration);
 		return 0;
 	}
-	rc = splunkd_get(
-		r->sd,
-		"/servicesNS/nobody/SA_QRadar_SOAR/alerts/alert_actions/qradar_soar",
-		&defs, err, n);
+	rc = splunkd_get(r->sd, QS_ACTION_PATH, &defs, err, n);
 	if (rc == 0)
 		rc = splunkd_get(r->sd, r->p.search_uri, &saved, err, n);
 	if (rc == 0)
@@ -368,7 +358,7 @@ static void escalate_results(struct run *r)
 	char err[2048];
 	int st, rows = 0;
 
-	st = engine_open(&e, &r->p, &r->cfg, &r->cat, now_ms(), err,
+	st = engine_open(&e, &r->p, &r->cfg, &r->cat, text_now_ms(), err,
 			 sizeof(err));
 	if (st == 0 && pool_new(&pool, lanes_wanted(), &lane_ops, r)) {
 		snprintf(err, sizeof(err), "out of memory");
@@ -415,8 +405,8 @@ static int run_begin(struct run *r)
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->rc_mu, NULL);
 	r->rc = EXIT_OK;
-	r->start_ms = now_ms();
-	r->cam.action_name = "qradar_soar";
+	r->start_ms = text_now_ms();
+	r->cam.action_name = QS_ACTION;
 	if (payload_read_fd(&r->p, 0, err, sizeof(err)) != PAYLOAD_OK) {
 		errorf("%s", err);
 		log_open(getenv("SPLUNK_HOME"), "qradar_soar_modalert");
@@ -517,7 +507,7 @@ static void summary(struct run *r)
 
 	infof("run summary: rows=%d created=%d updated=%d unchanged=%d failed=%d queued=%d seconds=%.3f search_name=\"%s\"",
 	      t->rows, t->created, t->updated, t->unchanged, t->failed,
-	      t->queued, (double)(now_ms() - r->start_ms) / 1000.0,
+	      t->queued, (double)(text_now_ms() - r->start_ms) / 1000.0,
 	      r->p.search_name ? r->p.search_name : "");
 }
 

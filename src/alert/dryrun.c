@@ -1,4 +1,5 @@
 #include "alert/dryrun.h"
+#include "util/text.h"
 #include "mapping/catalog.h"
 #include "mapping/config.h"
 #include "mapping/engine.h"
@@ -8,16 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static int print_row(const struct engine_row *r)
 {
@@ -86,7 +78,7 @@ int dryrun_main(int argc, char **argv)
 		rc = EXIT_PAYLOAD;
 		goto out;
 	}
-	st = engine_open(&e, &p, &cfg, &cat, now_ms(), err, sizeof(err));
+	st = engine_open(&e, &p, &cfg, &cat, text_now_ms(), err, sizeof(err));
 	if (st != 0) {
 		errorf("%s", err);
 		rc = st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS;

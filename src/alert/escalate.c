@@ -1,11 +1,10 @@
 #include "alert/escalate.h"
+#include "util/names.h"
 #include "util/exitcodes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NOTABLE_FIELD "properties.splunk_notable_event_id"
 
 static char *first_value(const struct row *row, const char *name)
 {
@@ -65,7 +64,7 @@ static void escalate_case(const struct esc_ctx *x, struct soar *soar,
 	int rc = 0, lookup;
 
 	lookup = !x->duplicates && cr->dedup_key &&
-		 catalog_field(x->cat, NOTABLE_FIELD);
+		 catalog_field(x->cat, QS_NOTABLE_KEY);
 	if (lookup)
 		rc = soar_find_open_case(soar, cr->dedup_key, &found,
 					 res->error, sizeof(res->error));

@@ -1,14 +1,14 @@
 #include "mapping/casebuild.h"
+#include "util/text.h"
+#include "util/names.h"
 #include "mapping/convert.h"
 #include "mapping/payload.h"
 
-#include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NOTABLE_KEY "properties.splunk_notable_event_id"
 
 struct ctx {
 	struct case_row *out;
@@ -110,18 +110,6 @@ static void fail_row(struct ctx *c, const char *fmt, ...)
 		c->oom = 1;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* Expands a template; returns a malloc'd, UTF-8-repaired string. */
 static char *expand(struct ctx *c, const char *tmpl, tokens_escape_fn esc)
 {
@@ -195,7 +183,7 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 	char choices[1024], fix[2048], m[512];
 	long long n;
 	json_t *v = NULL;
-	char *t = trim(s);
+	char *t = text_trim(s);
 	const char *what = NULL, *problem = NULL, *gives = NULL;
 
 	switch (f->type) {
@@ -208,15 +196,15 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 					 "content", s);
 		return json_string(s);
 	case FT_BOOLEAN:
-		n = convert_bool(t);
+		n = text_bool(t);
 		if (n >= 0)
 			return json_boolean(n);
-		what = "is not a boolean (use true/false, yes/no or 1/0)";
+		what = "is not a boolean (use true/false, yes/no, on/off or 1/0)";
 		problem = "invalid_boolean";
-		gives = "true or false (yes/no, 1/0)";
+		gives = "true or false (yes/no, on/off, 1/0)";
 		break;
 	case FT_NUMBER:
-		if (convert_int(t, &n) == 0)
+		if (text_int(t, LLONG_MIN, LLONG_MAX, &n) == 0)
 			return json_integer(n);
 		what = "is not a whole number";
 		problem = "invalid_number";
@@ -307,21 +295,13 @@ static int place(json_t *body, const struct fielddef *f, json_t *v)
 	return json_object_set_new(obj, f->name, v);
 }
 
-static int is_blank(const char *s)
-{
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	return *s == '\0';
-}
-
 /* Appends f = v to the changes an update may PATCH, resolved so the SOAR
  * client needs no catalog: the server's read-only fields (a create may
  * still set an override such as inc_training) and the notable id (the
  * case's identity) are left out. */
 static int add_change(json_t *changes, const struct fielddef *f, json_t *v)
 {
-	if (f->server_read_only ||
-	    strcmp(f->name, "splunk_notable_event_id") == 0)
+	if (f->server_read_only || strcmp(f->name, QS_NOTABLE_FIELD) == 0)
 		return 0;
 	return json_array_append_new(
 		changes,
@@ -338,8 +318,8 @@ static void skipped(struct ctx *c, const struct mapping *m, const char *problem,
 
 	if (!v)
 		return;
-	left_out(c, m->key, trim(v), problem, fix, "%s: %s; skipped", m->key,
-		 why);
+	left_out(c, m->key, text_trim(v), problem, fix, "%s: %s; skipped",
+		 m->key, why);
 	free(v);
 }
 
@@ -356,19 +336,20 @@ static void map_fields(struct ctx *c)
 
 		if (!f) {
 			/* The dedup key works even when the org lacks the field. */
-			if (strcmp(m->key, NOTABLE_KEY) == 0) {
+			if (strcmp(m->key, QS_NOTABLE_KEY) == 0) {
 				s = expand(c, m->tmpl, NULL);
 				if (!s)
 					return;
-				if (!is_blank(s)) {
+				if (!text_is_blank(s)) {
 					free(c->out->dedup_key);
-					c->out->dedup_key = strdup(trim(s));
+					c->out->dedup_key =
+						strdup(text_trim(s));
 					if (!c->out->dedup_key)
 						c->oom = 1;
 				}
 				free(s);
 			}
-			if (strcmp(m->key, NOTABLE_KEY) == 0)
+			if (strcmp(m->key, QS_NOTABLE_KEY) == 0)
 				snprintf(
 					fix, sizeof(fix),
 					"Create a Text field with the API name splunk_notable_event_id in SOAR (Customization Settings > Layouts > Fields), then run the add-on's setup page again.");
@@ -401,16 +382,16 @@ static void map_fields(struct ctx *c)
 			skipped(c, m, "unmappable_type", fix, why);
 			continue;
 		}
-		s = expand(c, m->tmpl, is_html(f) ? tokens_html_escape : NULL);
+		s = expand(c, m->tmpl, is_html(f) ? text_html_escape : NULL);
 		if (!s)
 			return;
-		if (strcmp(m->key, NOTABLE_KEY) == 0 && !is_blank(s)) {
+		if (strcmp(m->key, QS_NOTABLE_KEY) == 0 && !text_is_blank(s)) {
 			free(c->out->dedup_key);
-			c->out->dedup_key = strdup(trim(s));
+			c->out->dedup_key = strdup(text_trim(s));
 			if (!c->out->dedup_key)
 				c->oom = 1;
 		}
-		if (is_blank(s)) {
+		if (text_is_blank(s)) {
 			if (f->required && strcmp(f->key, "name") != 0 &&
 			    strcmp(f->key, "discovered_date") != 0)
 				fail_row(c, "%s: required field is empty",
@@ -472,7 +453,7 @@ static void defaults(struct ctx *c)
 		free(fixed);
 	}
 	if (!json_object_get(body, "discovered_date")) {
-		long long t = p ? payload_trigger_time(p) : -1;
+		long long t = p ? text_trigger_time(p->sid) : -1;
 
 		if (json_object_set_new(
 			    body, "discovered_date",
@@ -481,14 +462,14 @@ static void defaults(struct ctx *c)
 	}
 	if (!c->out->dedup_key && c->tc->row) {
 		ev = row_field(c->tc->row, "event_id");
-		if (ev && ev->nvals > 0 && !is_blank(ev->vals[0])) {
+		if (ev && ev->nvals > 0 && !text_is_blank(ev->vals[0])) {
 			c->out->dedup_key =
 				convert_utf8_dup(ev->vals[0], ev->lens[0]);
 			if (!c->out->dedup_key)
 				c->oom = 1;
 		}
 	}
-	if (c->out->dedup_key && catalog_field(c->cat, NOTABLE_KEY)) {
+	if (c->out->dedup_key && catalog_field(c->cat, QS_NOTABLE_KEY)) {
 		json_t *props = json_object_get(body, "properties");
 
 		if (!props) {
@@ -496,9 +477,8 @@ static void defaults(struct ctx *c)
 			if (json_object_set_new(body, "properties", props))
 				c->oom = 1;
 		}
-		if (props &&
-		    !json_object_get(props, "splunk_notable_event_id") &&
-		    json_object_set_new(props, "splunk_notable_event_id",
+		if (props && !json_object_get(props, QS_NOTABLE_FIELD) &&
+		    json_object_set_new(props, QS_NOTABLE_FIELD,
 					json_string(c->out->dedup_key)))
 			c->oom = 1;
 	}
@@ -521,7 +501,7 @@ static int add_artifact(void *arg, const char *s, size_t n)
 
 	if (!v)
 		return -1;
-	t = trim(v);
+	t = text_trim(v);
 	if (!*t)
 		goto out;
 	json_array_foreach(arr, i, e) {
@@ -558,7 +538,7 @@ static void map_artifacts(struct ctx *c)
 
 		if (!type)
 			return;
-		tt = trim(type);
+		tt = text_trim(type);
 		name = tt;
 		if (!*tt) {
 			free(type);
@@ -588,7 +568,7 @@ static void map_artifacts(struct ctx *c)
 		}
 		a.c = c;
 		a.type = name;
-		a.desc = trim(desc);
+		a.desc = text_trim(desc);
 		a.dropped = 0;
 		if (tokens_expand_each(t->value, c->tc, add_artifact, &a) != 0)
 			c->oom = 1;

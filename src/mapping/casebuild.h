@@ -15,7 +15,7 @@
  *  - text → string (multivalues joined by ','); textarea with rich_text and
  *    description → {"format":"html","content":…} with token values
  *    HTML-escaped and the template's markup kept; other textareas → string;
- *  - boolean 1/true/yes | 0/false/no; number → JSON integer;
+ *  - boolean 1/true/yes/on | 0/false/no/off; number → JSON integer;
  *  - select → the enabled choice's id found by exact label;
  *    multiselect → list of ids from "a, b, 'c, d'";
  *  - datepicker / datetimepicker → epoch ms (see convert.h);

@@ -1,7 +1,7 @@
 #include "mapping/config.h"
+#include "util/text.h"
+#include "util/names.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +9,6 @@
 
 /*
  * Decisions beyond the header:
- *  - num_artifacts missing or empty → 99 (CONFIG_NUM_ARTIFACTS_MAX): no cut
- *    unless the user asks for one.
  *  - An empty number (port "", num_events "") means the default.
  *  - Keys may carry Splunk's "param." prefix (savedsearches.conf form); it
  *    is ignored.
@@ -18,48 +16,13 @@
 
 static char *trim_dup(const char *b, size_t n)
 {
-	char *r;
+	char *r = strndup(b, n), *t;
 
-	while (n > 0 && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')) {
-		b++;
-		n--;
-	}
-	while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' ||
-			 b[n - 1] == '\r' || b[n - 1] == '\n'))
-		n--;
-	r = malloc(n + 1);
 	if (!r)
 		return NULL;
-	memcpy(r, b, n);
-	r[n] = '\0';
+	t = text_trim(r);
+	memmove(r, t, strlen(t) + 1);
 	return r;
-}
-
-int config_bool(const char *s)
-{
-	char t[8];
-	size_t n, i;
-
-	if (!s)
-		return 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if (n >= sizeof t)
-		return -1;
-	for (i = 0; i < n; i++)
-		t[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a'
-							   : s[i]);
-	t[n] = '\0';
-	if (!strcmp(t, "1") || !strcmp(t, "true") || !strcmp(t, "yes") ||
-	    !strcmp(t, "on"))
-		return 1;
-	if (!strcmp(t, "0") || !strcmp(t, "false") || !strcmp(t, "no") ||
-	    !strcmp(t, "off") || !*t)
-		return 0;
-	return -1;
 }
 
 static const char *str_of(json_t *conf, const char *key)
@@ -74,31 +37,17 @@ static const char *str_of(json_t *conf, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int blank(const char *s)
-{
-	if (!s)
-		return 1;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return *s == '\0';
-}
-
 static int int_of(json_t *conf, const char *key, int def, int lo, int hi,
 		  int *out, char *err, size_t errlen)
 {
 	const char *s = str_of(conf, key);
-	char *end;
-	long v;
+	long long v;
 
-	if (blank(s)) {
+	if (text_is_blank(s)) {
 		*out = def;
 		return 0;
 	}
-	errno = 0;
-	v = strtol(s, &end, 10);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (errno || end == s || *end || v < lo || v > hi) {
+	if (text_int(s, lo, hi, &v)) {
 		snprintf(
 			err, errlen,
 			"configuration: %s must be an integer from %d to %d, not \"%.40s\"",
@@ -113,12 +62,12 @@ static int bool_of(json_t *conf, const char *key, int *out, char *err,
 		   size_t errlen)
 {
 	const char *s = str_of(conf, key);
-	int v = config_bool(s);
+	int v = text_bool(s);
 
 	if (v < 0) {
 		snprintf(
 			err, errlen,
-			"configuration: %s must be a boolean (true/false, 1/0, yes/no), not \"%.40s\"",
+			"configuration: %s must be a boolean (true/false, 1/0, yes/no, on/off), not \"%.40s\"",
 			key, s);
 		return -1;
 	}
@@ -147,7 +96,7 @@ static int art_num(const char *k, const char **rest)
 		k++;
 		nd++;
 	}
-	if (nd == 0 || n < 1 || n > CONFIG_NUM_ARTIFACTS_MAX)
+	if (nd == 0 || n < 1 || n > QS_NUM_ARTIFACTS_MAX)
 		return 0;
 	*rest = k;
 	return n;
@@ -181,7 +130,7 @@ static int split_combined(struct artifact_tmpl *a, const char *s)
 int config_load(struct action_config *out, json_t *conf, char *err,
 		size_t errlen)
 {
-	struct slot slots[CONFIG_NUM_ARTIFACTS_MAX + 1];
+	struct slot slots[QS_NUM_ARTIFACTS_MAX + 1];
 	const char *key;
 	json_t *val;
 	size_t nm = 0, i;
@@ -200,14 +149,14 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 	out->verify = str_of(conf, "verify");
 	out->proxy_host = str_of(conf, "proxy_host");
 	out->proxy_user = str_of(conf, "proxy_user");
-	if (int_of(conf, "port", 443, 1, 65535, &out->port, err, errlen) ||
-	    int_of(conf, "proxy_port", 0, 0, 65535, &out->proxy_port, err,
+	if (int_of(conf, "port", QS_PORT_DEFAULT, 1, QS_PORT_MAX, &out->port,
+		   err, errlen) ||
+	    int_of(conf, "proxy_port", 0, 0, QS_PORT_MAX, &out->proxy_port, err,
 		   errlen) ||
-	    int_of(conf, "num_artifacts", CONFIG_NUM_ARTIFACTS_MAX, 1,
-		   CONFIG_NUM_ARTIFACTS_MAX, &out->num_artifacts, err,
-		   errlen) ||
-	    int_of(conf, "num_events", CONFIG_NUM_EVENTS_DEFAULT, 1,
-		   CONFIG_NUM_EVENTS_MAX, &out->num_events, err, errlen) ||
+	    int_of(conf, "num_artifacts", QS_NUM_ARTIFACTS_DEFAULT, 1,
+		   QS_NUM_ARTIFACTS_MAX, &out->num_artifacts, err, errlen) ||
+	    int_of(conf, "num_events", QS_NUM_EVENTS_DEFAULT, 1,
+		   QS_NUM_EVENTS_MAX, &out->num_events, err, errlen) ||
 	    bool_of(conf, "api_keys", &out->api_keys, err, errlen) ||
 	    bool_of(conf, "duplicates", &out->duplicates, err, errlen))
 		goto fail;
@@ -254,19 +203,20 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 		}
 	}
 
-	out->arts = calloc(CONFIG_NUM_ARTIFACTS_MAX, sizeof *out->arts);
+	out->arts = calloc(QS_NUM_ARTIFACTS_MAX, sizeof *out->arts);
 	if (!out->arts)
 		goto nomem;
-	for (n = 1; n <= CONFIG_NUM_ARTIFACTS_MAX; n++) {
+	for (n = 1; n <= QS_NUM_ARTIFACTS_MAX; n++) {
 		struct slot *s = &slots[n];
 		struct artifact_tmpl *a = &out->arts[out->narts];
 
-		if (!blank(s->combined)) {
+		if (!text_is_blank(s->combined)) {
 			a->n = n;
 			out->narts++;
 			if (split_combined(a, s->combined))
 				goto nomem;
-		} else if (!blank(s->type) || !blank(s->value)) {
+		} else if (!text_is_blank(s->type) ||
+			   !text_is_blank(s->value)) {
 			a->n = n;
 			out->narts++;
 			a->type = trim_dup(s->type ? s->type : "",

@@ -34,27 +34,20 @@ struct action_config {
 	const char *proxy_host, *proxy_user;
 	int port, proxy_port;
 	int api_keys, duplicates;
-	int num_artifacts; /* 1..99 */
-	int num_events;	   /* rows per run, >= 1 */
+	int num_artifacts; /* 1..QS_NUM_ARTIFACTS_MAX (util/names.h) */
+	int num_events;	   /* rows per run, 1..QS_NUM_EVENTS_MAX */
 	struct mapping *maps;
 	size_t nmaps;
 	struct artifact_tmpl *arts;
 	size_t narts;
 };
 
-#define CONFIG_NUM_ARTIFACTS_MAX 99
-#define CONFIG_NUM_EVENTS_DEFAULT 30
-#define CONFIG_NUM_EVENTS_MAX 10000
-
-/* Reads conf (an object of strings; a new reference is taken). Bad numbers
- * or booleans are errors naming the key. Missing connection keys are not
+/* Reads conf (an object of strings; a new reference is taken). Numbers and
+ * booleans follow util/text.h, with the ranges and defaults of
+ * util/names.h; a bad one is an error naming the key. Missing connection keys are not
  * errors here (the dry run needs none); the online action checks them. */
 int config_load(struct action_config *out, json_t *conf, char *err,
 		size_t errlen);
 void config_free(struct action_config *c);
-
-/* "1", "true", "yes", "on" (any case) → 1; "0", "false", "no", "off", ""
- * → 0; anything else → -1. */
-int config_bool(const char *s);
 
 #endif

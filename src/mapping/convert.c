@@ -1,96 +1,10 @@
 #include "mapping/convert.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
-/* Trimmed view of s: *b .. *e (exclusive). */
-static void trim(const char *s, const char **b, const char **e)
-{
-	const char *p = s, *q = s + strlen(s);
-
-	while (p < q && is_space(*p))
-		p++;
-	while (q > p && is_space(q[-1]))
-		q--;
-	*b = p;
-	*e = q;
-}
-
-static int eq_ci(const char *b, const char *e, const char *word)
-{
-	size_t n = strlen(word), i;
-
-	if ((size_t)(e - b) != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = b[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != word[i])
-			return 0;
-	}
-	return 1;
-}
-
-int convert_bool(const char *s)
-{
-	const char *b, *e;
-
-	if (!s)
-		return -1;
-	trim(s, &b, &e);
-	if (eq_ci(b, e, "1") || eq_ci(b, e, "true") || eq_ci(b, e, "yes"))
-		return 1;
-	if (eq_ci(b, e, "0") || eq_ci(b, e, "false") || eq_ci(b, e, "no"))
-		return 0;
-	return -1;
-}
-
-/* "3.0" is rejected: SOAR number fields are integers and silently
- * truncating a fraction would change the data. */
-int convert_int(const char *s, long long *out)
-{
-	const char *b, *e, *p;
-	unsigned long long v = 0, lim;
-	int neg = 0;
-
-	if (!s)
-		return -1;
-	trim(s, &b, &e);
-	p = b;
-	if (p < e && (*p == '+' || *p == '-')) {
-		neg = *p == '-';
-		p++;
-	}
-	if (p == e)
-		return -1;
-	lim = neg ? (unsigned long long)LLONG_MAX + 1ULL
-		  : (unsigned long long)LLONG_MAX;
-	for (; p < e; p++) {
-		unsigned d;
-		if (*p < '0' || *p > '9')
-			return -1;
-		d = (unsigned)(*p - '0');
-		if (v > (lim - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (neg)
-		*out = v == (unsigned long long)LLONG_MAX + 1ULL
-			       ? LLONG_MIN
-			       : -(long long)v;
-	else
-		*out = (long long)v;
-	return 0;
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's
  * days_from_civil): no mktime, no time zone. */
@@ -202,7 +116,7 @@ int convert_date_ms(const char *s, long long *out_ms)
 
 	if (!s)
 		return -1;
-	trim(s, &b, &e);
+	text_trim_span(s, &b, &e);
 	if (b == e)
 		return -1;
 	p = b;
@@ -302,7 +216,7 @@ int convert_split_list(const char *s, int (*emit)(void *arg, const char *item),
 		const char *b, *e;
 		size_t n;
 
-		while (is_space(*p))
+		while (text_is_space(*p))
 			p++;
 		{
 			size_t ql = quote_len(p);
@@ -310,7 +224,7 @@ int convert_split_list(const char *s, int (*emit)(void *arg, const char *item),
 
 			if (q) {
 				const char *after = q + quote_len(q);
-				while (is_space(*after))
+				while (text_is_space(*after))
 					after++;
 				if (*after == ',' || *after == '\0') {
 					b = p + ql;
@@ -327,9 +241,9 @@ int convert_split_list(const char *s, int (*emit)(void *arg, const char *item),
 		if (*p)
 			p++;
 	got:
-		while (b < e && is_space(*b))
+		while (b < e && text_is_space(*b))
 			b++;
-		while (e > b && is_space(e[-1]))
+		while (e > b && text_is_space(e[-1]))
 			e--;
 		n = (size_t)(e - b);
 		if (n == 0)

@@ -11,13 +11,9 @@
  * Every function trims ASCII white space around the input first.
  */
 
-/* "1", "true", "yes" → 1; "0", "false", "no" → 0 (any case); else -1. */
-int convert_bool(const char *s);
-
-/* A decimal integer (optional sign) into *out; 0, or -1 when s is not an
- * integer or overflows. "3.0", "1e3" and "0x10" are rejected: SOAR number
- * fields are integers and truncating would silently change the data. */
-int convert_int(const char *s, long long *out);
+/* Booleans and integers: util/text.h (text_bool, text_int; "3.0" is no
+ * integer: SOAR number fields are integers and truncating would silently
+ * change the data). */
 
 /*
  * A date or date-time into epoch milliseconds (UTC). Accepted forms:

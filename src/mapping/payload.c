@@ -290,19 +290,6 @@ void payload_free(struct payload *p)
 	memset(p, 0, sizeof(*p));
 }
 
-long long payload_trigger_time(const struct payload *p)
-{
-	const char *s = p->sid ? strstr(p->sid, "_at_") : NULL;
-	long long t = 0;
-	int digits = 0;
-
-	if (!s)
-		return -1;
-	for (s += 4; *s >= '0' && *s <= '9' && digits < 15; s++, digits++)
-		t = t * 10 + (*s - '0');
-	return digits ? t : -1;
-}
-
 const char *payload_digest_mode(const struct payload *p)
 {
 	if ((p->result_id && *p->result_id) ||

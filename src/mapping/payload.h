@@ -54,10 +54,6 @@ int payload_read_fd(struct payload *out, int fd, char *err, size_t errlen);
 /* Frees root and wipes the session key's bytes. Safe on a zeroed struct. */
 void payload_free(struct payload *p);
 
-/* The trigger time in epoch seconds from the sid's "_at_<epoch>" part,
- * or -1 when the sid has none. */
-long long payload_trigger_time(const struct payload *p);
-
 /* "1" when the run is a digest (all rows in one results file), "0" for
  * per-result alerting (result_id present or per_result_alert/tmp_N). */
 const char *payload_digest_mode(const struct payload *p);

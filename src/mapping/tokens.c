@@ -1,4 +1,5 @@
 #include "mapping/tokens.h"
+#include "util/text.h"
 
 #include "mapping/payload.h"
 
@@ -17,30 +18,6 @@ static int put(struct buf *out, const char *s, size_t n, tokens_escape_fn esc)
 	if (esc)
 		return esc(out, s, n);
 	return buf_append(out, s, n);
-}
-
-/* The sid's "_at_<epoch>" part, parsed here so tokens do not depend on the
- * payload reader being linked. */
-static int trigger_time(const struct payload *p, char *dst, size_t dstlen)
-{
-	const char *at, *q;
-	size_t n;
-
-	dst[0] = '\0';
-	if (!p || !p->sid)
-		return 0;
-	at = strstr(p->sid, "_at_");
-	if (!at)
-		return 0;
-	at += 4;
-	for (q = at; *q >= '0' && *q <= '9'; q++)
-		;
-	n = (size_t)(q - at);
-	if (n == 0 || n >= dstlen)
-		return 0;
-	memcpy(dst, at, n);
-	dst[n] = '\0';
-	return 0;
 }
 
 static const char *payload_key(const struct payload *p, const char *name,
@@ -122,8 +99,11 @@ static int expand_token(struct buf *out, const char *t, size_t end,
 		return rc;
 	}
 	if (n == 12 && memcmp(name, "trigger_time", 12) == 0) {
-		char tt[32];
-		trigger_time(p, tt, sizeof tt);
+		char tt[32] = "";
+		long long at = text_trigger_time(p ? p->sid : NULL);
+
+		if (at >= 0)
+			snprintf(tt, sizeof tt, "%lld", at);
 		return put(out, tt, strlen(tt), esc);
 	}
 	{
@@ -232,41 +212,4 @@ int tokens_expand_each(const char *tmpl, const struct token_ctx *ctx,
 	}
 	buf_free(&b);
 	return rc;
-}
-
-int tokens_html_escape(struct buf *out, const char *s, size_t n)
-{
-	size_t i, start = 0;
-
-	for (i = 0; i < n; i++) {
-		const char *rep = NULL;
-		switch (s[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#x27;";
-			break;
-		default:
-			break;
-		}
-		if (!rep)
-			continue;
-		if (i > start)
-			buf_append(out, s + start, i - start);
-		buf_puts(out, rep);
-		start = i + 1;
-	}
-	if (n > start)
-		buf_append(out, s + start, n - start);
-	return out->failed;
 }

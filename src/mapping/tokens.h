@@ -43,7 +43,4 @@ int tokens_expand_each(const char *tmpl, const struct token_ctx *ctx,
 		       int (*emit)(void *arg, const char *s, size_t n),
 		       void *arg);
 
-/* HTML-escapes & < > " ' (usable as a tokens_escape_fn). */
-int tokens_html_escape(struct buf *out, const char *s, size_t n);
-
 #endif

@@ -1,9 +1,8 @@
 #include "net/appconf.h"
+#include "util/names.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define NS "/servicesNS/nobody/" QS_APP "/configs/conf-"
 
 const char *const appconf_ibm_keys[] = {
 	"host",	  "port",	"org",		 "user",       "api_keys",
@@ -19,7 +18,7 @@ static int stanza(struct splunkd *d, const char *file, const char *name,
 
 	*feed = NULL;
 	*content = NULL;
-	snprintf(path, sizeof(path), NS "%s/%s", file, name);
+	snprintf(path, sizeof(path), QS_CONF "%s/%s", file, name);
 	rc = splunkd_get(d, path, feed, err, errlen);
 	if (rc == SPLUNKD_NOTFOUND)
 		return 0;
@@ -37,7 +36,7 @@ int appconf_log_level(struct splunkd *d, enum log_level *lvl, char *err,
 	int rc;
 
 	*lvl = LOG_INFO;
-	rc = stanza(d, APPCONF_FILE, APPCONF_LOGGING_STANZA, &feed, &c, err,
+	rc = stanza(d, QS_APP_CONF, APPCONF_LOGGING_STANZA, &feed, &c, err,
 		    errlen);
 	if (rc || !c)
 		goto out;
@@ -57,7 +56,7 @@ out:
 int appconf_ibm_config(struct splunkd *d, json_t **out, const char **file,
 		       char *err, size_t errlen)
 {
-	static const char *const files[] = { "qradar_soar", "sa_resilient",
+	static const char *const files[] = { QS_APP_CONF, "sa_resilient",
 					     NULL };
 	json_t *feed = NULL, *c = NULL, *o;
 	size_t i, k;

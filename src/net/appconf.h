@@ -14,7 +14,6 @@
  */
 
 /* qradar_soar.conf [logging] log_level (README/qradar_soar.conf.spec). */
-#define APPCONF_FILE "qradar_soar"
 #define APPCONF_LOGGING_STANZA "logging"
 
 /*

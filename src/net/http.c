@@ -541,16 +541,3 @@ long http_retry_after_ms(const char *v, time_t now)
 	}
 	return (secs > day ? day : secs) * 1000L;
 }
-
-char *http_escape(const char *s)
-{
-	/* libcurl keeps RFC 3986's unreserved characters and encodes the rest;
-	 * its string must go back through curl_free, ours through free */
-	char *e = curl_easy_escape(NULL, s, 0), *out;
-
-	if (!e)
-		return NULL;
-	out = strdup(e);
-	curl_free(e);
-	return out;
-}

@@ -119,7 +119,4 @@ void http_response_free(struct http_response *r);
  * empty or unparsable. */
 long http_retry_after_ms(const char *v, time_t now);
 
-/* A malloc'd percent-encoding of s (RFC 3986 unreserved kept). */
-char *http_escape(const char *s);
-
 #endif

@@ -1,4 +1,5 @@
 #include "net/kvstore.h"
+#include "util/text.h"
 #include "net/http.h"
 #include "util/buf.h"
 
@@ -56,9 +57,9 @@ int kv_open(struct kv **out, struct splunkd *sd, const char *owner,
 		return KV_REFUSED;
 	}
 	kv = calloc(1, sizeof(*kv));
-	o = http_escape(owner);
-	a = http_escape(app);
-	c = http_escape(collection);
+	o = text_url_escape(owner);
+	a = text_url_escape(app);
+	c = text_url_escape(collection);
 	if (!kv || !o || !a || !c)
 		goto nomem;
 	buf_printf(&b, "/servicesNS/%s/%s/storage/collections/data/%s", o, a,
@@ -129,7 +130,7 @@ static char *key_path(struct kv *kv, const char *key, int *rc, char *err,
 		*rc = KV_REFUSED;
 		return NULL;
 	}
-	e = http_escape(key);
+	e = text_url_escape(key);
 	if (e)
 		buf_printf(&b, "%s/%s", kv->path, e);
 	free(e);
@@ -254,7 +255,7 @@ int kv_delete(struct kv *kv, const char *key, char *err, size_t n)
 static void param(struct buf *b, int *first, const char *name,
 		  const char *value)
 {
-	char *e = http_escape(value);
+	char *e = text_url_escape(value);
 
 	if (!e) {
 		b->failed = BUF_NOMEM;

@@ -1,4 +1,6 @@
 #include "net/soar.h"
+#include "util/text.h"
+#include "util/names.h"
 #include "util/buf.h"
 #include "net/http.h"
 #include "util/log.h"
@@ -6,6 +8,7 @@
 #include "net/soar_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -172,9 +175,10 @@ advise(const struct soar_opts *o, const char *key, char *err, size_t n,
 		mark_setting(o, key);
 }
 
+/* verify unset or true: the system's CAs */
 static int is_system_ca(const char *v)
 {
-	return !v || !*v || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0;
+	return text_is_blank(v) || text_bool(v) == 1;
 }
 
 /* An IPv6 literal as the setup page accepts it (with or without
@@ -186,8 +190,7 @@ static int bracket(const char *host)
 
 static int is_off(const char *v)
 {
-	return strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
-	       strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0;
+	return !text_is_blank(v) && text_bool(v) == 0;
 }
 
 /*
@@ -207,7 +210,7 @@ static int explain_transport(const struct soar *s, int rc,
 		 s->host, bracket(s->host) ? "]" : "", s->port);
 	snprintf(proxy, sizeof(proxy), "%s:%d",
 		 o->proxy_host ? o->proxy_host : "",
-		 o->proxy_port > 0 ? o->proxy_port : 3128);
+		 o->proxy_port > 0 ? o->proxy_port : QS_PROXY_PORT_DEFAULT);
 	*permanent = http_err_permanent(rc);
 	if (r->proxy_failed && r->tunnel_status == 407) {
 		advise(o, "proxy_password", err, n,
@@ -685,18 +688,16 @@ out:
 static long default_budget(void)
 {
 	const char *e = getenv("QS_SOAR_BUDGET_MS");
-	char *end;
-	long v;
+	long long v;
 
 	if (!e || !*e)
 		return DEFAULT_BUDGET_MS;
-	v = strtol(e, &end, 10);
-	if (*end || v <= 0) {
+	if (text_int(e, 1, LONG_MAX, &v)) {
 		warnf("QS_SOAR_BUDGET_MS=\"%s\" is not a positive number of milliseconds; using %ld",
 		      e, DEFAULT_BUDGET_MS);
 		return DEFAULT_BUDGET_MS;
 	}
-	return v;
+	return (long)v;
 }
 
 /*
@@ -771,7 +772,7 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 	pthread_cond_init(&s->sess->cv, NULL);
 	s->owns_sess = 1;
 	s->opts = *o;
-	s->port = o->port > 0 ? o->port : 443;
+	s->port = o->port > 0 ? o->port : QS_PORT_DEFAULT;
 	s->budget_ms = o->budget_ms > 0 ? o->budget_ms : default_budget();
 	/* no single request may outlast the whole budget */
 	if (s->budget_ms < ho.timeout_ms)
@@ -789,7 +790,8 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		snprintf(proxy, sizeof(proxy), "%s%s:%d",
 			 strstr(o->proxy_host, "://") ? "" : "http://",
 			 o->proxy_host,
-			 o->proxy_port > 0 ? o->proxy_port : 3128);
+			 o->proxy_port > 0 ? o->proxy_port
+					   : QS_PROXY_PORT_DEFAULT);
 		ho.proxy = proxy;
 		if (o->proxy_user && *o->proxy_user) {
 			snprintf(userpwd, sizeof(userpwd), "%s:%s",
@@ -951,11 +953,10 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out,
 	*out = NULL;
 	q = json_pack(
 		"{s:[{s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]}],s:[{s:s,s:s}],s:i,s:i}",
-		"filters", "conditions", "field_name",
-		"properties.splunk_notable_event_id", "method", "equals",
-		"value", key, "field_name", "plan_status", "method", "equals",
-		"value", "A", "sorts", "field_name", "create_date", "type",
-		"desc", "start", 0, "length", 1);
+		"filters", "conditions", "field_name", QS_NOTABLE_KEY, "method",
+		"equals", "value", key, "field_name", "plan_status", "method",
+		"equals", "value", "A", "sorts", "field_name", "create_date",
+		"type", "desc", "start", 0, "length", 1);
 	if (!q) {
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;

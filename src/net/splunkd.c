@@ -1,4 +1,6 @@
 #include "net/splunkd.h"
+#include "util/names.h"
+#include "util/text.h"
 #include "util/buf.h"
 #include "net/http.h"
 #include "util/log.h"
@@ -214,7 +216,8 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 	int rc;
 
 	for (i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
-		char *k = http_escape(kv[i]), *v = http_escape(kv[i + 1]);
+		char *k = text_url_escape(kv[i]),
+		     *v = text_url_escape(kv[i + 1]);
 
 		if (k && v)
 			buf_printf(&b, "%s%s=%s", i ? "&" : "", k, v);
@@ -248,11 +251,6 @@ int splunkd_json(struct splunkd *d, const char *method, const char *path,
 		       1, out, err, errlen);
 }
 
-char *splunkd_escape(const char *s)
-{
-	return http_escape(s);
-}
-
 json_t *splunkd_entry_content(const json_t *feed)
 {
 	json_t *c = json_object_get(
@@ -278,7 +276,7 @@ char *splunkd_password_path(const char *realm, const char *user)
 	}
 	if (b.failed)
 		return NULL;
-	esc = http_escape(buf_str(&b));
+	esc = text_url_escape(buf_str(&b));
 	buf_free(&b);
 	if (!esc)
 		return NULL;

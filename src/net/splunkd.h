@@ -60,16 +60,6 @@ int splunkd_delete(struct splunkd *d, const char *path, char *err,
 int splunkd_json(struct splunkd *d, const char *method, const char *path,
 		 const char *body, json_t **out, char *err, size_t errlen);
 
-#define QS_APP "SA_QRadar_SOAR"
-/* storage/passwords realms: the SOAR secret under QS_REALM_PREFIX<host>
- * (IBM's entity, so credentials survive the upgrade), the proxy password
- * under QS_PROXY_REALM with the proxy user as username. */
-#define QS_REALM_PREFIX "SA_QRadar_SOAR_"
-#define QS_PROXY_REALM "SA_QRadar_SOAR_proxy"
-
-/* The app's storage/passwords collection. */
-#define QS_PASSWORDS_PATH "/servicesNS/nobody/" QS_APP "/storage/passwords"
-
 /* The path of the storage/passwords entity of realm and user: the entity
  * name is "realm:user:" with ':' inside either part escaped as "\:" (as
  * splunkd names them), percent-encoded under QS_PASSWORDS_PATH; malloc'd,
@@ -92,8 +82,5 @@ int splunkd_get_secret(struct splunkd *d, const char *host, const char *user,
 /* POST /services/messages name=…, value=…, severity=… */
 int splunkd_message(struct splunkd *d, const char *name, const char *text,
 		    const char *severity, char *err, size_t errlen);
-
-/* Percent-encodes s for a URL path segment or form value (malloc'd). */
-char *splunkd_escape(const char *s);
 
 #endif

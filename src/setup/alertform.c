@@ -1,4 +1,6 @@
 #include "setup/alertform.h"
+#include "util/text.h"
+#include "util/names.h"
 #include "util/buf.h"
 #include "setup/confwrite.h"
 
@@ -13,37 +15,23 @@
 
 int alertform_escape(struct buf *b, const char *s)
 {
-	const unsigned char *p;
+	const char *p = s ? s : "", *run = p;
 
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
+	for (; *p; p++) {
 		/* Splunk Web fills {{SPLUNKWEB_URL_PREFIX}}-style placeholders
-		 * in this file: server text must not form one. */
-		case '{':
-			buf_puts(b, "&#123;");
-			break;
-		case '}':
-			buf_puts(b, "&#125;");
-			break;
-		default:
-			buf_putc(b, (*p < 0x20 || *p == 0x7f) ? ' ' : (char)*p);
-		}
+		 * in this file: server text must not form one */
+		const char *rep = *p == '{'   ? "&#123;"
+				  : *p == '}' ? "&#125;"
+					      : " ";
+
+		if (*p != '{' && *p != '}' && (unsigned char)*p >= 0x20 &&
+		    *p != 0x7f)
+			continue;
+		text_html_escape(b, run, (size_t)(p - run));
+		buf_puts(b, rep);
+		run = p + 1;
 	}
+	text_html_escape(b, run, (size_t)(p - run));
 	return b->failed ? -1 : 0;
 }
 
@@ -125,7 +113,7 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 		buf_puts(
 			b,
 			"The case name. Tokens such as $result.rule_title$ are resolved per result.");
-	} else if (strcmp(f->key, CONFWRITE_NOTABLE_KEY) == 0) {
+	} else if (strcmp(f->key, QS_NOTABLE_KEY) == 0) {
 		buf_puts(
 			b,
 			"Lets later runs update the open case instead of creating a duplicate ($result.event_id$ for ES notables).");
@@ -280,7 +268,7 @@ static int rank(const struct fielddef *f)
 		return 2;
 	if (f->required && !f->server_default)
 		return 3;
-	if (strcmp(f->key, CONFWRITE_NOTABLE_KEY) == 0)
+	if (strcmp(f->key, QS_NOTABLE_KEY) == 0)
 		return 4;
 	return 5;
 }

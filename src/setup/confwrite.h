@@ -27,8 +27,6 @@
  * replaced; a missing one is written as "". Keys are never removed.
  */
 
-#define CONFWRITE_NOTABLE_KEY "properties.splunk_notable_event_id"
-
 /* 1 when the alert action can set the field: writable (or one of the
  * read-only fields the engine may still set), a type the engine converts,
  * not deprecated, and a key safe as part of a .conf key name. */

@@ -1,4 +1,5 @@
 #include "setup/setup.h"
+#include "util/names.h"
 #include "net/appconf.h"
 #include "setup/alertform.h"
 #include "mapping/catalog.h"
@@ -27,12 +28,11 @@
  * replicates it); the last attempt, saved or not, in this process.
  */
 
-#define NS "/servicesNS/nobody/" QS_APP
-#define STANZA_PATH NS "/configs/conf-alert_actions/qradar_soar"
-#define FORM_PATH NS "/data/ui/alerts/qradar_soar"
-#define HISTORY_FILE NS "/configs/conf-qradar_soar"
+#define STANZA_PATH QS_CONF "alert_actions/" QS_ACTION
+#define FORM_PATH QS_NS "/data/ui/alerts/" QS_ACTION
+#define HISTORY_FILE QS_CONF QS_APP_CONF
 #define HISTORY_PATH HISTORY_FILE "/last_setup"
-#define MESSAGE_NAME "SA_QRadar_SOAR_setup"
+#define MESSAGE_NAME QS_MESSAGE_SETUP
 #define MESSAGE_PATH "/services/messages/" MESSAGE_NAME
 /* A person waits for the answer: connection retries stop after this. */
 #define SOAR_BUDGET_MS 6000L
@@ -174,7 +174,7 @@ static int soar_discover(const struct setup_form *f, struct soar_opts *so,
 static void catalogue_warnings(const struct catalog *cat, const char *org,
 			       int duplicates, struct outcome *o)
 {
-	const struct fielddef *nf = catalog_field(cat, CONFWRITE_NOTABLE_KEY);
+	const struct fielddef *nf = catalog_field(cat, QS_NOTABLE_KEY);
 	const json_t *ents = json_object_get(cat->types_doc, "entities"), *t;
 	char q[256], l[256];
 	size_t i, ntypes = 0;

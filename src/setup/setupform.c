@@ -1,4 +1,6 @@
 #include "setup/setupform.h"
+#include "util/text.h"
+#include "util/names.h"
 #include "net/http.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -204,7 +206,9 @@ static int collect(struct ctx *c, const json_t *form, struct raw *raw)
 	return 0;
 }
 
-/* A copy of the raw value, trimmed of spaces unless it is a secret. */
+/* A copy of the raw value, trimmed of spaces unless it is a secret: only
+ * spaces, so a control character around a value is refused, not dropped
+ * (util/names.h lists where the form is stricter than the action). */
 static char *dup_value(const struct raw *r, int secret)
 {
 	const char *b = r->given ? r->s : "";
@@ -227,13 +231,12 @@ static char *dup_value(const struct raw *r, int secret)
 	return out;
 }
 
-/* Decimal digits only, within lo..hi; an empty value gives def (or fails
- * when def < 0). */
+/* An integer (util/text.h) within lo..hi; an empty value gives def (or
+ * fails when def < 0). */
 static int parse_int(struct ctx *c, const char *name, const char *s, int lo,
 		     int hi, int def, int *out)
 {
-	long v = 0;
-	const char *p;
+	long long v;
 
 	if (!*s) {
 		if (def < 0)
@@ -244,31 +247,25 @@ static int parse_int(struct ctx *c, const char *name, const char *s, int lo,
 		*out = def;
 		return 0;
 	}
-	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9' || v > hi)
-			return fail(c, name,
-				    "%s must be a whole number from %d to %d",
-				    name, lo, hi);
-		v = v * 10 + (*p - '0');
-	}
-	if (v < lo || v > hi)
+	if (text_int(s, lo, hi, &v))
 		return fail(c, name, "%s must be a whole number from %d to %d",
 			    name, lo, hi);
 	*out = (int)v;
 	return 0;
 }
 
+/* A boolean (util/text.h); empty is 0. */
 static int parse_flag(struct ctx *c, const char *name, const char *s, int *out)
 {
-	if (!*s || !strcmp(s, "0") || !strcasecmp(s, "false")) {
-		*out = 0;
-		return 0;
-	}
-	if (!strcmp(s, "1") || !strcasecmp(s, "true")) {
-		*out = 1;
-		return 0;
-	}
-	return fail(c, name, "%s must be 1 or 0 (true or false)", name);
+	int v = text_bool(s);
+
+	if (v < 0)
+		return fail(c, name,
+			    "%s must be 1 or 0 (true or false, yes or no, "
+			    "on or off)",
+			    name);
+	*out = v;
+	return 0;
 }
 
 /* A bare host (net/http.c holds the rule). */
@@ -287,7 +284,7 @@ static int check_verify(struct ctx *c, char **v)
 {
 	char why[256];
 
-	if (!**v || !strcmp(*v, "1") || !strcasecmp(*v, "true")) {
+	if (text_is_blank(*v) || text_bool(*v) == 1) {
 		char *t = strdup("true");
 
 		if (!t)
@@ -354,7 +351,8 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 	tmp[K_PROXY_PASSWORD] = NULL;
 
 	if (check_host(c, "host", f->host) ||
-	    parse_int(c, "port", tmp[K_PORT], 1, 65535, 443, &f->port))
+	    parse_int(c, "port", tmp[K_PORT], 1, QS_PORT_MAX, QS_PORT_DEFAULT,
+		      &f->port))
 		goto cleanup;
 	if (!*f->org) {
 		fail(c, "org", "org is empty; give the SOAR organization name");
@@ -382,10 +380,11 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 	if (parse_flag(c, "api_keys", tmp[K_API_KEYS], &f->api_keys) ||
 	    check_verify(c, &f->verify) ||
 	    parse_flag(c, "duplicates", tmp[K_DUPLICATES], &f->duplicates) ||
-	    parse_int(c, "num_artifacts", tmp[K_NUM_ARTIFACTS], 1, 99, 10,
+	    parse_int(c, "num_artifacts", tmp[K_NUM_ARTIFACTS], 1,
+		      QS_NUM_ARTIFACTS_MAX, QS_NUM_ARTIFACTS_DEFAULT,
 		      &f->num_artifacts) ||
-	    parse_int(c, "num_events", tmp[K_NUM_EVENTS], 1, 10000, 30,
-		      &f->num_events))
+	    parse_int(c, "num_events", tmp[K_NUM_EVENTS], 1, QS_NUM_EVENTS_MAX,
+		      QS_NUM_EVENTS_DEFAULT, &f->num_events))
 		goto cleanup;
 
 	if (*f->proxy_host) {
@@ -404,7 +403,7 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 		goto cleanup;
 	}
 	if (*tmp[K_PROXY_PORT] && parse_int(c, "proxy_port", tmp[K_PROXY_PORT],
-					    1, 65535, -1, &f->proxy_port))
+					    1, QS_PORT_MAX, -1, &f->proxy_port))
 		goto cleanup;
 	if (*f->proxy_user) {
 		if (!*f->proxy_password) {

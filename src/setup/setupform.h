@@ -14,6 +14,8 @@
  * Keys: host port org user secret api_keys verify duplicates num_artifacts
  * num_events proxy_host proxy_port proxy_user proxy_password mode.
  * Unknown keys are ignored (Splunk Web adds its own, e.g. output_mode).
+ * Ranges and defaults: util/names.h, which also lists where this form is
+ * stricter than the alert action.
  */
 struct setup_form {
 	char *host;	      /* no scheme, no path, no port */

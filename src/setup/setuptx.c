@@ -1,4 +1,5 @@
 #include "setup/setuptx.h"
+#include "util/names.h"
 #include "util/buf.h"
 #include "setup/confwrite.h"
 #include "util/log.h"
@@ -8,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS "/servicesNS/nobody/" QS_APP
-#define APP_PATH NS "/apps/local/" QS_APP
+#define APP_PATH QS_NS "/apps/local/" QS_APP
 
 enum step_kind { ST_PASSWORD, ST_CONF, ST_CONF_NEW, ST_FORM, ST_APP };
 

@@ -1,5 +1,6 @@
 /* Fuzz target: the payload parser (JSON and XML) over arbitrary bytes. */
 #include "mapping/payload.h"
+#include "util/text.h"
 
 #include <stdint.h>
 
@@ -12,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (payload_parse(&p, (const char *)data, size, err, sizeof(err)) ==
 	    PAYLOAD_OK) {
-		payload_trigger_time(&p);
+		text_trigger_time(p.sid);
 		payload_digest_mode(&p);
 		payload_action_mode(&p);
 		payload_free(&p);

@@ -2,9 +2,11 @@
  * first NUL into a template and a row value (which may itself hold tokens,
  * to check values are never rescanned). */
 #include "mapping/convert.h"
+#include "util/text.h"
 #include "mapping/payload.h"
 #include "mapping/tokens.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.sid = "x_at_123";
 	tokens_expand(&b, tmpl, &ctx, NULL);
 	buf_reset(&b);
-	tokens_expand(&b, tmpl, &ctx, tokens_html_escape);
+	tokens_expand(&b, tmpl, &ctx, text_html_escape);
 	if (!b.failed) {
 		char *r = convert_utf8_dup(buf_str(&b), b.len);
 		free(r);
@@ -73,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		long long v;
 		convert_date_ms(tmpl, &v);
-		convert_int(tmpl, &v);
-		convert_bool(tmpl);
+		text_int(tmpl, LLONG_MIN, LLONG_MAX, &v);
+		text_bool(tmpl);
 		convert_split_list(tmpl, item, NULL);
 	}
 	free(tmpl);

@@ -45,7 +45,7 @@ int main(void)
 	char err[256], *h;
 
 	alertform_escape(&b, "<a href=\"x\">'&'</a>\n{{y}}");
-	is_str(buf_str(&b), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; &#123;&#123;y&#125;&#125;",
+	is_str(buf_str(&b), "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt; &#123;&#123;y&#125;&#125;",
 	       "escape: markup, quotes, braces, newline");
 	buf_free(&b);
 
@@ -58,7 +58,7 @@ int main(void)
 	ok(strncmp(h, "<form class=\"form-horizontal form-complex\">", 43) == 0, "the default form's look");
 	ok(!strstr(h, "<script"), "no <script> anywhere");
 	ok(strstr(h, "Zeta &lt;script&gt;alert(1)&lt;/script&gt;") != NULL, "label escaped");
-	ok(strstr(h, "a&quot;b&#39; onmouseover=&#39;x") != NULL, "quotes in a label escaped");
+	ok(strstr(h, "a&quot;b&#x27; onmouseover=&#x27;x") != NULL, "quotes in a label escaped");
 	ok(!strstr(h, "\n[stanza]") && !strstr(h, "\r"), "newline in a label becomes a space");
 	ok(strstr(h, "line [stanza]") != NULL, "newline label kept readable");
 	is_int(count(h, "{{"), 1, "only the form's own {{SPLUNKWEB_URL_PREFIX}}");

@@ -10,11 +10,6 @@ static long long d(const char *s)
 	long long v = -42;
 	return convert_date_ms(s, &v) == 0 ? v : -1;
 }
-static long long i(const char *s)
-{
-	long long v = 0;
-	return convert_int(s, &v) == 0 ? v : -999;
-}
 struct l { char v[8][64]; int n; };
 static int em(void *a, const char *s)
 {
@@ -38,24 +33,6 @@ int main(void)
 
 	setenv("TZ", "Asia/Kolkata", 1);
 	tzset();
-	is_int(convert_bool(" TRUE "), 1, "bool TRUE");
-	is_int(convert_bool("yes"), 1, "bool yes");
-	is_int(convert_bool("1"), 1, "bool 1");
-	is_int(convert_bool("No"), 0, "bool No");
-	is_int(convert_bool("false"), 0, "bool false");
-	is_int(convert_bool("0"), 0, "bool 0");
-	is_int(convert_bool("2"), -1, "bool 2 invalid");
-	is_int(convert_bool(""), -1, "bool empty invalid");
-	is_int(i(" -42 "), -42, "int signed trimmed");
-	is_int(i("+7"), 7, "int plus");
-	is_int(i("3.0"), -999, "int 3.0 rejected");
-	is_int(i("1e3"), -999, "int 1e3 rejected");
-	is_int(i("9223372036854775807"), 9223372036854775807LL, "int max");
-	is_int(i("9223372036854775808"), -999, "int overflow");
-	ok(i("-9223372036854775808") == (-9223372036854775807LL - 1), "int min");
-	is_int(i("-"), -999, "int sign only");
-	is_int(i(""), -999, "int empty");
-
 	is_int(d("1689609696.996"), 1689609696996LL, "epoch with fraction");
 	is_int(d("1689609696"), 1689609696000LL, "epoch seconds");
 	is_int(d("1689609696996"), 1689609696996LL, "epoch ms 13 digits");

@@ -9,36 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static void escape_is(const char *in, const char *want, const char *name)
-{
-	char *got = http_escape(in);
-
-	is_str(got, want, name);
-	free(got);
-}
-
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
-}
-
-static void test_escape(void)
-{
-	escape_is("", "", "escape: empty stays empty");
-	escape_is("AZaz09-_.~", "AZaz09-_.~", "escape: unreserved kept");
-	escape_is(" /?#[]@!$&'()*+,;=%:",
-		  "%20%2F%3F%23%5B%5D%40%21%24%26%27%28%29%2A%2B%2C%3B%3D%25%3A",
-		  "escape: every reserved char, space as %20 (not +)");
-	escape_is("SA_QRadar_SOAR_soar.example.com:a@b.c:",
-		  "SA_QRadar_SOAR_soar.example.com%3Aa%40b.c%3A",
-		  "escape: a storage/passwords entity");
-	escape_is("caf\xc3\xa9 \xe2\x82\xac", "caf%C3%A9%20%E2%82%AC",
-		  "escape: UTF-8 bytes each encoded, upper-case hex");
-	escape_is("a\nb\tc\x7f", "a%0Ab%09c%7F", "escape: controls encoded");
-	escape_is("\xff\xfe", "%FF%FE", "escape: invalid UTF-8 bytes encoded");
 }
 
 static void test_retry_after(void)
@@ -296,7 +272,6 @@ static void test_classes(void)
 int main(void)
 {
 	test_classes();
-	test_escape();
 	test_retry_after();
 	test_headers_and_bodies();
 	test_transport_failures();

@@ -1,4 +1,5 @@
 #include "net/splunkd.h"
+#include "util/names.h"
 #include "miniserver.h"
 #include "tap.h"
 
@@ -9,14 +10,6 @@
 #define KEY "sEsSiOnKeY-0123456789abcdef"
 
 #define JSON_HDR "Content-Type: application/json\r\n"
-
-static void escape_is(const char *in, const char *want, const char *name)
-{
-	char *got = splunkd_escape(in);
-
-	is_str(got, want, name);
-	free(got);
-}
 
 static struct splunkd *open_at(int port)
 {
@@ -34,16 +27,11 @@ static void no_key(const char *err, const char *name)
 	ok(strstr(err, KEY) == NULL, name);
 }
 
-static void test_escape_and_open(void)
+static void test_open(void)
 {
 	struct splunkd *d = NULL;
 	char err[256];
 
-	escape_is("", "", "splunkd_escape: empty");
-	escape_is("Brute Force/Rule", "Brute%20Force%2FRule",
-		  "splunkd_escape: space and slash in a path segment");
-	escape_is("a&b=c+d;e", "a%26b%3Dc%2Bd%3Be", "splunkd_escape: form delimiters");
-	escape_is("\xc3\xbc\xe2\x9c\x93", "%C3%BC%E2%9C%93", "splunkd_escape: UTF-8");
 	is_int(splunkd_open(&d, "https://127.0.0.1:8089", "", err, sizeof(err)),
 	       SPLUNKD_REFUSED, "open without a session key refused");
 	ok(d == NULL && strstr(err, "session_key"), "the error names session_key");
@@ -179,7 +167,7 @@ static void test_requests(void)
 int main(void)
 {
 	unsetenv("SPLUNK_HOME");
-	test_escape_and_open();
+	test_open();
 	test_requests();
 	return tap_done();
 }

@@ -1,4 +1,5 @@
 #include "tap.h"
+#include "util/text.h"
 #include "mapping/tokens.h"
 #include "mapping/payload.h"
 
@@ -82,7 +83,7 @@ int main(void)
 	is_str(ex("$a b$", &c, NULL), "$a b$", "space not a token");
 	is_str(ex("$result.evil$", &c, NULL), "$result.secret$", "values not rescanned");
 	is_str(ex("$result.we ird$", &c, NULL), "web01", "field name with space");
-	is_str(ex("<p>$result.html$</p>", &c, tokens_html_escape),
+	is_str(ex("<p>$result.html$</p>", &c, text_html_escape),
 	       "<p>&lt;b&gt;&amp;&quot;&#x27;</p>", "html escape values only");
 	is_str(ex("$result.host$ $name$", &none, NULL), " ", "NULL ctx parts empty");
 	is_str(ex("$trigger_time$", &none, NULL), "", "no sid no trigger");
