@@ -213,3 +213,32 @@ int tokens_expand_each(const char *tmpl, const struct token_ctx *ctx,
 	buf_free(&b);
 	return rc;
 }
+
+int tokens_result_fields(const char *tmpl,
+			 int (*emit)(void *arg, const char *name, size_t n),
+			 void *arg)
+{
+	const char *s = tmpl;
+	int rc = 0;
+
+	while (s && *s && rc == 0) {
+		const char *d = strchr(s, '$');
+		size_t end;
+
+		if (!d)
+			break;
+		if (d[1] == '$') {
+			s = d + 2;
+			continue;
+		}
+		end = token_end(d);
+		if (!end) {
+			s = d + 1;
+			continue;
+		}
+		if (end > 8 && strncmp(d + 1, "result.", 7) == 0)
+			rc = emit(arg, d + 8, end - 8);
+		s = d + end + 1;
+	}
+	return rc;
+}

@@ -43,4 +43,11 @@ int tokens_expand_each(const char *tmpl, const struct token_ctx *ctx,
 		       int (*emit)(void *arg, const char *s, size_t n),
 		       void *arg);
 
+/* Calls emit with the name of each field a $result.<name>$ token of tmpl
+ * names, in order, repeats included (name is not NUL-terminated). Returns
+ * 0 or the first non-zero value emit returned. */
+int tokens_result_fields(const char *tmpl,
+			 int (*emit)(void *arg, const char *name, size_t n),
+			 void *arg);
+
 #endif
