@@ -1,8 +1,10 @@
 #include "alert/action.h"
 #include "util/text.h"
 #include "util/names.h"
+#include "alert/delivery.h"
 #include "alert/escalate.h"
 #include "alert/pool.h"
+#include "alert/replay.h"
 #include "mapping/catalog.h"
 #include "mapping/config.h"
 #include "mapping/engine.h"
@@ -12,6 +14,7 @@
 #include "net/soar.h"
 #include "net/splunkd.h"
 #include "util/exitcodes.h"
+#include "util/keylock.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -25,6 +28,8 @@
  * A row's worker is chosen by its notable key (see pool.h): the first row
  * of a notable creates the case, the next ones find and update it. */
 #define LANES_DEFAULT 4
+/* How long a row waits for another process working on its notable. */
+#define KEYLOCK_WAIT_MS 90000L
 
 /* What the run's rows came to: the summary line and the Splunk messages. */
 struct tally {
@@ -51,7 +56,10 @@ struct run {
 	int rc;		       /* enum exit_code: the worst so far */
 	struct tally tally;
 	long long start_ms;
-	int run_failed; /* fail_run posted the search's failure message */
+	int run_failed;	    /* fail_run posted the search's failure message */
+	struct delivery dl; /* the delivery queue's side of the run */
+	int queue_code;	    /* queue_run: the exit code of its rows */
+	char lock_dir[4096];
 };
 
 /* A worker's own connections. */
@@ -59,6 +67,11 @@ struct lane {
 	struct soar *soar;
 	struct splunkd *sd;
 };
+
+static double now_s(void)
+{
+	return (double)text_now_ms() / 1000.0;
+}
 
 /* When several classes occur, the highest wins, EXIT_INTERNAL always. */
 static void worse(struct run *r, int code)
@@ -295,7 +308,10 @@ static void collect(struct run *r, const struct esc_row *row,
 	json_t *o;
 
 	escalate_report(&r->esc, row, res);
-	worse(r, escalate_exit_code(res));
+	/* a row queued because the whole run could not escalate exits with
+	 * the run's reason (a configuration that cannot work is 2, not 6) */
+	worse(r, res->queued && r->queue_code ? r->queue_code
+					      : escalate_exit_code(res));
 	pthread_mutex_lock(&r->rc_mu);
 	t->rows++;
 	switch (res->outcome) {
@@ -325,16 +341,31 @@ static void collect(struct run *r, const struct esc_row *row,
 	pthread_mutex_unlock(&r->rc_mu);
 }
 
+/* collect() for delivery_queue_run. */
+static void collect_cb(void *ctx, const struct esc_row *row,
+		       const struct esc_result *res)
+{
+	collect(ctx, row, res);
+}
+
+static void job_free(struct delivery_job *j)
+{
+	esc_row_free(j->row);
+	json_decref(j->doc);
+	free(j);
+}
+
 static void lane_run(void *ctx, void *lane, void *job)
 {
 	struct run *r = ctx;
 	struct lane *l = lane;
-	struct esc_row *row = job;
+	struct delivery_job *j = job;
 	struct esc_result res;
 
-	escalate_row(&r->esc, l->soar, l->sd, row, &res);
-	collect(r, row, &res);
-	esc_row_free(row);
+	escalate_row(&r->esc, l->soar, l->sd, j->row, &res);
+	delivery_settle(&r->dl, l->sd, j, &res, now_s());
+	collect(r, j->row, &res);
+	job_free(j);
 }
 
 static const struct pool_ops lane_ops = { lane_open, lane_run, lane_close };
@@ -347,14 +378,39 @@ static int lanes_wanted(void)
 	return n < 1 ? 1 : n > POOL_LANES_MAX ? POOL_LANES_MAX : (int)n;
 }
 
+/* Rows written ahead (delivery.h) per KV store request. */
+#define AHEAD_BATCH 100
+
+/* Writes the rows of jobs ahead, then hands them to the workers. */
+static void send_batch(struct run *r, struct pool *pool,
+		       struct delivery_job **jobs, size_t n)
+{
+	struct esc_result res;
+	char err[1024];
+	size_t i;
+
+	delivery_ahead(&r->dl, r->sd, jobs, n, now_s());
+	for (i = 0; i < n; i++) {
+		struct delivery_job *j = jobs[i];
+
+		if (pool_submit(pool, esc_row_key(&r->esc, j->row), j, err,
+				sizeof(err)) == 0)
+			continue;
+		escalate_fail(&res, ESC_INTERNAL, err);
+		delivery_settle(&r->dl, r->sd, j, &res, now_s());
+		collect(r, j->row, &res);
+		job_free(j);
+	}
+}
+
 /* Every row of the results through the workers; the run's verdict. */
 static void escalate_results(struct run *r)
 {
 	struct engine *e = NULL;
 	struct engine_row er;
 	struct pool *pool = NULL;
-	struct esc_row *row;
-	struct esc_result res;
+	struct delivery_job *batch[AHEAD_BATCH];
+	size_t nb = 0;
 	char err[2048];
 	int st, rows = 0;
 
@@ -370,20 +426,28 @@ static void escalate_results(struct run *r)
 		goto out;
 	}
 	while ((st = engine_next(e, &er, err, sizeof(err))) == ENGINE_ROW) {
+		struct delivery_job *j = calloc(1, sizeof(*j));
+
 		rows++;
 		log_cam(LOG_INFO, &r->cam, er.rid, NULL, NULL,
 			"Invoking modular action", NULL, NULL);
-		row = esc_row_from(&er);
-		if (!row) {
+		if (j)
+			j->row = esc_row_from(&er);
+		else
+			case_row_free(&er.cr);
+		if (!j || !j->row) {
 			errorf("rid=%s: out of memory", er.rid);
 			worse(r, EXIT_INTERNAL);
-		} else if (pool_submit(pool, esc_row_key(&r->esc, row), row,
-				       err, sizeof(err))) {
-			escalate_fail(&res, ESC_INTERNAL, err);
-			collect(r, row, &res);
-			esc_row_free(row);
+			free(j);
+			continue;
+		}
+		batch[nb++] = j;
+		if (nb == AHEAD_BATCH) {
+			send_batch(r, pool, batch, nb);
+			nb = 0;
 		}
 	}
+	send_batch(r, pool, batch, nb);
 	pool_drain(pool);
 	if (st != ENGINE_DONE)
 		fail_run(r, st == ENGINE_NOMEM ? EXIT_INTERNAL : EXIT_RESULTS,
@@ -393,6 +457,40 @@ static void escalate_results(struct run *r)
 out:
 	pool_free(pool);
 	engine_close(e);
+}
+
+/* The run cannot escalate (SOAR, its credential or splunkd not usable):
+ * every row goes to the delivery queue (each row's CAM line says so), then
+ * the run fails with why; its Splunk message says how many rows wait.
+ * templates: NULL when the alert's own could not be read. */
+static void queue_run(struct run *r, int code, const char *reason,
+		      const char *why, const json_t *templates)
+{
+	struct tally *t = &r->tally;
+	char text[4096], waits[256] = "";
+
+	errorf("%s", why);
+	r->queue_code = code;
+	delivery_queue_run(&r->dl, r->sd, &r->cfg,
+			   templates ? templates : r->p.configuration,
+			   templates != NULL, reason, why, collect_cb, r);
+	log_cam(LOG_ERROR, &r->cam, NULL, NULL, NULL, why, "failure", NULL);
+	worse(r, code);
+	pthread_mutex_lock(&r->rc_mu);
+	if (t->queued)
+		snprintf(
+			waits, sizeof(waits),
+			" %d result%s wait%s in the delivery queue and %s sent again by themselves (Escalations dashboard, Delivery queue).",
+			t->queued, t->queued == 1 ? "" : "s",
+			t->queued == 1 ? "s" : "",
+			t->queued == 1 ? "is" : "are");
+	pthread_mutex_unlock(&r->rc_mu);
+	snprintf(
+		text, sizeof(text),
+		"QRadar SOAR: the alert \"%s\" escalated nothing. %s%s " LOG_HINT,
+		search_label(r), why, waits);
+	post_message(r, "failure", text, "error");
+	r->run_failed = 1;
 }
 
 /* Reads the payload and opens the log; -1 when the payload is unusable
@@ -530,6 +628,80 @@ static int run_end(struct run *r)
 	return r->rc;
 }
 
+/* The configuration and its target; -1 after failing the run. */
+static int load_config(struct run *r, const json_t *templates)
+{
+	char err[2048];
+
+	if (config_load(&r->cfg, (json_t *)templates, err, sizeof(err))) {
+		fail_run(r, EXIT_PAYLOAD, err);
+		return -1;
+	}
+	r->have_cfg = 1;
+	r->esc.duplicates = r->cfg.duplicates;
+	debugf("configuration: %zu mappings, %zu artifact slots, num_artifacts=%d, num_events=%d, duplicates=%d, api_keys=%d",
+	       r->cfg.nmaps, r->cfg.narts, r->cfg.num_artifacts,
+	       r->cfg.num_events, r->cfg.duplicates, r->cfg.api_keys);
+	if (!r->cfg.host || !*r->cfg.host || !r->cfg.user || !*r->cfg.user ||
+	    !r->cfg.org || !*r->cfg.org) {
+		fail_run(
+			r, EXIT_PAYLOAD,
+			"The add-on is not set up: the SOAR host, organization or user is empty. Run the add-on's setup page (Apps > Manage Apps > QRadar SOAR Add-on for Splunk > Set up).");
+		return -1;
+	}
+	delivery_init(&r->dl, &r->p, &r->cfg);
+	if (keylock_default_dir(r->lock_dir, sizeof(r->lock_dir),
+				getenv("SPLUNK_HOME")) == 0) {
+		r->esc.lock_dir = r->lock_dir;
+		r->esc.lock_wait_ms = KEYLOCK_WAIT_MS;
+	}
+	return 0;
+}
+
+/* mode = replay (replay.h): the run works off the queue. Its settings
+ * hold no $result token, so the payload's configuration is the search's
+ * own and nothing else is read first. */
+static int is_replay(const struct run *r)
+{
+	const char *m =
+		json_string_value(json_object_get(r->p.configuration, "mode"));
+
+	return m && strcmp(m, "replay") == 0;
+}
+
+static void replay(struct run *r)
+{
+	struct replay_in in;
+	char err[2048];
+
+	if (config_load(&r->cfg, r->p.configuration, err, sizeof(err))) {
+		fail_run(r, EXIT_PAYLOAD, err);
+		return;
+	}
+	r->have_cfg = 1;
+	if (r->cfg.proxy_host && *r->cfg.proxy_host && r->cfg.proxy_user &&
+	    *r->cfg.proxy_user &&
+	    splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
+				 "proxy password", &r->proxy_password, err,
+				 sizeof(err))) {
+		fail_run(r, EXIT_SPLUNKD, err);
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.p = &r->p;
+	in.cfg = &r->cfg;
+	in.sd = r->sd;
+	in.cam = &r->cam;
+	in.proxy_password = r->proxy_password;
+	if (keylock_default_dir(r->lock_dir, sizeof(r->lock_dir),
+				getenv("SPLUNK_HOME")) == 0)
+		in.lock_dir = r->lock_dir;
+	in.lanes = lanes_wanted();
+	worse(r, replay_run(&in));
+	/* the replay's CAM lines and message tell; no run summary of rows */
+	r->run_failed = 1;
+}
+
 int action_execute(void)
 {
 	struct run r;
@@ -555,41 +727,42 @@ int action_execute(void)
 		goto out;
 	}
 	apply_log_level(r.sd);
+	if (is_replay(&r)) {
+		replay(&r);
+		goto out;
+	}
 	if (read_templates(&r, &templates, err, sizeof(err))) {
+		/* the rows wait with the payload's configuration; the replay
+		 * reads the alert's templates */
 		snprintf(why, sizeof(why),
 			 "cannot read the alert's parameters: %s", err);
-		fail_run(&r, EXIT_SPLUNKD, why);
+		if (load_config(&r, r.p.configuration) == 0)
+			queue_run(&r, EXIT_SPLUNKD, "splunkd not usable", why,
+				  NULL);
 		goto out;
 	}
-	if (config_load(&r.cfg, templates, err, sizeof(err))) {
-		fail_run(&r, EXIT_PAYLOAD, err);
+	if (load_config(&r, templates))
 		goto out;
-	}
-	r.have_cfg = 1;
-	r.esc.duplicates = r.cfg.duplicates;
-	debugf("configuration: %zu mappings, %zu artifact slots, num_artifacts=%d, num_events=%d, duplicates=%d, api_keys=%d",
-	       r.cfg.nmaps, r.cfg.narts, r.cfg.num_artifacts, r.cfg.num_events,
-	       r.cfg.duplicates, r.cfg.api_keys);
-	if (!r.cfg.host || !*r.cfg.host || !r.cfg.user || !*r.cfg.user ||
-	    !r.cfg.org || !*r.cfg.org) {
-		fail_run(
-			&r, EXIT_PAYLOAD,
-			"The add-on is not set up: the SOAR host, organization or user is empty. Run the add-on's setup page (Apps > Manage Apps > QRadar SOAR Add-on for Splunk > Set up).");
-		goto out;
-	}
 	if (read_secrets(&r, err, sizeof(err))) {
-		fail_run(&r, EXIT_SPLUNKD, err);
+		queue_run(&r, EXIT_SPLUNKD, "credential not readable", err,
+			  templates);
 		goto out;
 	}
 	st = connect_soar(&r, err, sizeof(err));
+	if (st == SOAR_NOMEM) {
+		fail_run(&r, EXIT_INTERNAL, err);
+		goto out;
+	}
 	if (st) {
 		/* a configuration that cannot work is the configuration's
-		 * failure, not SOAR's */
-		fail_run(&r,
-			 st == SOAR_NOMEM    ? EXIT_INTERNAL
-			 : st == SOAR_CONFIG ? EXIT_PAYLOAD
-					     : EXIT_SOAR,
-			 err);
+		 * failure, not SOAR's; either way the rows wait for the fix */
+		queue_run(&r, st == SOAR_CONFIG ? EXIT_PAYLOAD : EXIT_SOAR,
+			  st == SOAR_AUTH     ? "SOAR login refused"
+			  : st == SOAR_ORG    ? "SOAR org not usable"
+			  : st == SOAR_TLS    ? "SOAR certificate not trusted"
+			  : st == SOAR_CONFIG ? "SOAR settings not usable"
+					      : "SOAR unreachable",
+			  err, templates);
 		goto out;
 	}
 	escalate_results(&r);

@@ -1,6 +1,7 @@
 #include "alert/escalate.h"
 #include "util/names.h"
 #include "util/exitcodes.h"
+#include "util/keylock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,28 @@ static enum esc_class class_of(int soar_rc)
 static void escalate_case(const struct esc_ctx *x, struct soar *soar,
 			  const struct case_row *cr, struct esc_result *res)
 {
+	struct keylock lock = KEYLOCK_INIT;
 	json_t *found = NULL;
 	int rc = 0, lookup;
 
 	lookup = !x->duplicates && cr->dedup_key &&
 		 catalog_field(x->cat, QS_NOTABLE_KEY);
+	/* Another process may be between its lookup and its create for this
+	 * notable: the lock spans both (a file lock held across the network
+	 * calls on purpose; the SOAR client's budget bounds them). */
+	if (lookup && x->lock_dir) {
+		rc = keylock_acquire(&lock, x->lock_dir, cr->dedup_key,
+				     x->lock_wait_ms, res->error,
+				     sizeof(res->error));
+		if (rc == KEYLOCK_TIMEOUT) {
+			res->outcome = ESC_FAILED;
+			res->fail = ESC_SOAR;
+			return;
+		}
+		if (rc != KEYLOCK_OK)
+			warnf("%s; escalating without it", res->error);
+		rc = 0;
+	}
 	if (lookup)
 		rc = soar_find_open_case(soar, cr->dedup_key, &found,
 					 res->error, sizeof(res->error));
@@ -85,6 +103,7 @@ static void escalate_case(const struct esc_ctx *x, struct soar *soar,
 			soar, cr->body, lookup ? cr->dedup_key : NULL,
 			&res->case_id, res->error, sizeof(res->error));
 	}
+	keylock_release(&lock);
 	json_decref(found);
 	if (rc) {
 		res->outcome = ESC_FAILED;
@@ -98,9 +117,8 @@ static void escalate_case(const struct esc_ctx *x, struct soar *soar,
 			       : ESC_UNCHANGED;
 }
 
-/* Comments on the row's notable with the case's id and link. */
-static void comment_notable(struct soar *soar, struct splunkd *sd,
-			    const struct esc_row *row, struct esc_result *res)
+void escalate_comment(struct soar *soar, struct splunkd *sd,
+		      const struct esc_row *row, struct esc_result *res)
 {
 	char text[4096], err[1024];
 	char *url = soar_case_url(soar, res->case_id);
@@ -163,7 +181,7 @@ void escalate_row(const struct esc_ctx *x, struct soar *soar,
 	 * not flood the notable's history */
 	if ((res->outcome == ESC_CREATED || res->outcome == ESC_UPDATED) &&
 	    row->event_id && row->event_id[0])
-		comment_notable(soar, sd, row, res);
+		escalate_comment(soar, sd, row, res);
 }
 
 void escalate_fail(struct esc_result *res, enum esc_class fail, const char *why)
@@ -217,7 +235,7 @@ static const char *failure_fix(const struct esc_row *row,
 static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
 			   const struct esc_result *res)
 {
-	char sig[2600];
+	char sig[3200];
 	char *body;
 	const char *extra[] = { "event_id", row->event_id,
 				"fix",	    failure_fix(row, res),
@@ -233,9 +251,15 @@ static void report_failure(const struct esc_ctx *x, const struct esc_row *row,
 	else
 		snprintf(sig, sizeof(sig), "QRadar SOAR case not %s: %s",
 			 res->update ? "updated" : "created", res->error);
+	if (res->queued_note[0]) {
+		size_t k = strlen(sig);
+
+		snprintf(sig + k, sizeof(sig) - k, "; %s", res->queued_note);
+	}
 	errorf("rid=%s: %s", row->rid, sig);
 	cam(x, row, LOG_ERROR, "failure", sig, extra);
-	if (!row->cr.body)
+	/* a queued body is in the queue; only one that is not is logged */
+	if (!row->cr.body || res->queued)
 		return;
 	/* nothing is lost: the body can be replayed from the log */
 	body = json_dumps(row->cr.body, JSON_COMPACT);
@@ -344,8 +368,12 @@ void escalate_report(const struct esc_ctx *x, const struct esc_row *row,
 		const char *cextra[] = { "case_id", idtext, "event_id",
 					 row->event_id, NULL };
 
-		errorf("rid=%s: %s", row->rid, res->comment_error);
-		cam(x, row, LOG_ERROR, "failure", res->comment_error, cextra);
+		char csig[2200];
+
+		snprintf(csig, sizeof(csig), "%s%s%s", res->comment_error,
+			 res->queued_note[0] ? "; " : "", res->queued_note);
+		errorf("rid=%s: %s", row->rid, csig);
+		cam(x, row, LOG_ERROR, "failure", csig, cextra);
 	}
 }
 

@@ -59,6 +59,11 @@ struct esc_result {
 	char error[2048];	  /* ESC_FAILED: one sentence */
 	int comment_failed;	  /* the case stands, the notable comment not */
 	char comment_error[1600]; /* why, when comment_failed */
+	char queued_note[512];	  /* set by the run with queued, or for a
+				* comment queued on its own: where and why
+				* ("the case is queued for replay in the KV
+				* store (SOAR unreachable)"); the report adds
+				* it to the CAM line */
 };
 
 /* What every row of a run shares; borrowed. */
@@ -66,6 +71,11 @@ struct esc_ctx {
 	const struct catalog *cat;
 	int duplicates; /* the action's duplicates option: never look up */
 	const struct cam_ctx *cam;
+	/* Per-notable lock across the processes of this host (keylock.h),
+	 * held from the lookup to the create so two processes escalating one
+	 * notable make one case; NULL: no lock. */
+	const char *lock_dir;
+	long lock_wait_ms;
 };
 
 /* A row from the engine, taking er's case; NULL on out of memory (er's
@@ -84,6 +94,12 @@ const char *esc_row_key(const struct esc_ctx *x, const struct esc_row *row);
 void escalate_row(const struct esc_ctx *x, struct soar *soar,
 		  struct splunkd *sd, const struct esc_row *row,
 		  struct esc_result *res);
+
+/* Comments on the row's notable (row->event_id) about the case of res
+ * (case_id; outcome ESC_CREATED words it as new, else as updated) with
+ * its link; sets res->comment_failed and comment_error on failure. */
+void escalate_comment(struct soar *soar, struct splunkd *sd,
+		      const struct esc_row *row, struct esc_result *res);
 
 /* A failed result for a row that could not be escalated at all (why: one
  * sentence), e.g. when no worker could start. */

@@ -7,6 +7,7 @@
 #include "util/buf.h"
 #include "util/digest.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/spool.h"
 
 #include <stdio.h>

@@ -274,12 +274,18 @@ def scenario_hung_server_many_rows(emu):
          name + ": a failure line per row; the later ones say the budget is used up", cam_lines(home))
     t.ok(len(reqs(emu, QUERY)) == 1, name + ": only the first row reached the server",
          len(reqs(emu, QUERY)))
-    t.ok(log_has_bodies(home, 6), name + ": every row's case body is kept in the log")
+    docs = queued(emu)
+    t.ok(len(docs) == 6 and all(json.loads(d["body"]).get("name", "").startswith("Rule ") for d in docs),
+         name + ": every row's case body is kept in the queue", docs)
+    t.ok("unsent case body" not in al.modalert_log(home),
+         name + ": queued bodies are not dumped into the log")
     wait_for(lambda: all(x.get("end") for x in reqs(emu, QUERY)), 6)  # the held one ends
 
 
-def log_has_bodies(home, n):
-    return al.modalert_log(home).count("unsent case body: {") == n
+def queued(emu):
+    """The delivery queue's documents (issue 11)."""
+    st = emu.splunkd_ctl("GET", "/_emu/kvstore?collection=qradar_soar_queue")
+    return st["collections"]["qradar_soar_queue"]["docs"]
 
 
 def scenario_slow_within_budget(emu):
@@ -305,12 +311,14 @@ def scenario_slow_beyond_budget(emu):
          and "timed out" in fails[0] and "the case may exist" in fails[0] and 'rid="0"' in fails[0]
          and 'action_name="qradar_soar"' in fails[0],
          name + ": one CAM failure line naming the host and the unknown outcome", cam_lines(home))
-    log = al.modalert_log(home)
-    m = re.search(r"case body sent, outcome unknown \(check SOAR before replaying\): (\{.*\})", log)
-    body = json.loads(m.group(1)) if m else {}
+    docs = queued(emu)
+    body = json.loads(docs[0]["body"]) if len(docs) == 1 else {}
     t.ok(body.get("name") == "Rule 1" and
-         (body.get("properties") or {}).get("splunk_notable_event_id") == "E1@@notable@@x1",
-         name + ": the case body is kept in the modalert log", log[-600:])
+         (body.get("properties") or {}).get("splunk_notable_event_id") == "E1@@notable@@x1"
+         and docs[0]["outcome_unknown"] is True and docs[0]["state"] == "queued",
+         name + ": the case body is queued, its outcome marked unknown", docs)
+    t.ok("queued for replay in the KV store (outcome unknown)" in fails[0],
+         name + ": the CAM line says it was queued and why", fails)
     t.ok(not notables(emu), name + ": no notable comment for a case not made")
     # let the held request finish before the next scenario resets the emulator
     wait_for(lambda: all(x.get("status") for x in reqs(emu, INCIDENTS, "POST")), 5)
@@ -387,8 +395,10 @@ def scenario_backoff_schedule(emu):
     t.ok(fails and "HTTP 503" in fails[0] and "Injected fault 503" in fails[0],
          name + ": CAM failure quotes the status and SOAR's message", cam_lines(home))
     msgs = emu.splunkd_ctl("GET", "/_emu/state").get("messages") or {}
-    t.ok(any(m.get("severity") == "error" and "not escalated" in m.get("value", "")
-             for m in msgs.values()), name + ": an error message is posted to Splunk", msgs)
+    t.ok(any(m.get("severity") == "error" and "1 of 1 results" in m.get("value", "")
+             and "1 of them wait in the delivery queue" in m.get("value", "")
+             for m in msgs.values()), name + ": an error message counting the queued row is posted",
+         msgs)
 
 
 def scenario_session_expired(emu):

@@ -9,7 +9,7 @@ int main(void)
 {
 	struct catalog cat = CATALOG_INIT;
 	struct cam_ctx cam = { 0 };
-	struct esc_ctx x = { &cat, 0, &cam };
+	struct esc_ctx x = { &cat, 0, &cam, NULL, 0 };
 	struct esc_row row;
 	struct esc_result res;
 
