@@ -193,5 +193,22 @@ ok(q.get("enforceTypes") == "true" and q.get("field.next_attempt") == "time" and
    q.get("field.attempts") == "number" and q.get("field.outcome_unknown") == "bool",
    "qradar_soar_queue: typed replay fields, types enforced")
 
+tr_path = os.path.join(TOP, "default", "transforms.conf")
+tr = parse_conf(tr_path)[0] if os.path.exists(tr_path) else {}
+lk = tr.get("qradar_soar_queue", {})
+listed = {f.strip() for f in lk.get("fields_list", "").split(",")}
+declared = {k[len("field."):] for k in q if k.startswith("field.")}
+ok(lk.get("external_type") == "kvstore" and lk.get("collection") == "qradar_soar_queue",
+   "transforms.conf: the lookup qradar_soar_queue reads the queue collection", lk)
+ok("_key" in listed and declared <= listed,
+   "transforms.conf: the lookup lists _key and every field of a queue document", sorted(declared - listed))
+rs = ss.get("QRadar SOAR - Replay queued escalations", {})
+ok(rs.get("disabled") == "0" and rs.get("search") == "| makeresults" and
+   rs.get("cron_schedule") == "*/5 * * * *" and rs.get("action.qradar_soar") == "1" and
+   rs.get("action.qradar_soar.param.mode") == "replay" and rs.get("enableSched") == "1",
+   "savedsearches.conf: the replay search ships enabled, every 5 minutes, mode = replay", rs)
+ok(aa.get("param.queue_max_age") == "7d" and aa.get("param.mode") == "escalate",
+   "alert_actions.conf: mode = escalate and queue_max_age = 7d by default")
+
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
