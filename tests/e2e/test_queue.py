@@ -469,12 +469,89 @@ def scenario_sigkill(emu):
     figure(name + " → replay", 30, keys, emu)
 
 
+def scenario_templates_unread(emu):
+    name = "splunkd refuses the alert's parameters (scheduled search)"
+    rows = [row(n) for n in range(1, 4)]
+    keys = [r["event_id"] for r in rows]
+    p, home = fresh(emu, rows, "unread")
+    conf = al.base_config(emu)
+    emu.splunkd_ctl("POST", "/_emu/seed", {
+        "conf": {"alert_actions": {"qradar_soar": {"param." + k: v for k, v in conf.items()}}},
+        "saved_searches": [{"owner": "admin", "app": "search", "name": "Brute Force",
+                            "content": {"action.qradar_soar": "1",
+                                        "action.qradar_soar.param.mapping_name": "Saved: $result.rule_title$"}}]})
+    # what splunkd pre-resolves from the first row only
+    p["configuration"]["mapping_name"] = "Saved: Rule 1"
+    p["search_uri"] = "/servicesNS/admin/search/saved/searches/Brute%20Force"
+    emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/saved/searches/", "status": 503, "count": -1})
+    r = run(p, home)
+    docs = queued(emu)
+    inputs = [json.loads(d["inputs"]) for d in docs]
+    t.ok(r.rc == 5 and len(docs) == 3 and all(d["reason"] == "splunkd not usable" for d in docs),
+         name + ": every row queued, exit 5", (r.rc, [d.get("reason") for d in docs], r.err[-300:]))
+    t.ok(all(i["templates_read"] is False and i["payload"]["search_uri"] == p["search_uri"]
+             and "src" in i["row"] and "rule_description" in i["row"] for i in inputs),
+         name + ": the payload's configuration stands in, every field of the row kept", inputs[:1])
+    emu.splunkd_ctl("DELETE", "/_emu/faults")
+    r = run(replay_payload(emu, home), home)
+    names = sorted(c["name"] for c in cases(emu))
+    t.ok(r.rc == 0 and names == ["Saved: Rule 1", "Saved: Rule 2", "Saved: Rule 3"] and not queued(emu),
+         name + ": the replay reads the alert's templates: each row its own values", (r.rc, names, r.err[-300:]))
+    figure(name, 3, keys, emu)
+
+
+def scenario_leases(emu):
+    name = "leases"
+    rows = [row(n) for n in range(1, 3)]
+    p, home = fresh(emu, rows, "leases")
+    soar_down(emu)
+    run(p, home)
+    soar_up(emu)
+    docs = sorted(queued(emu), key=lambda d: d["dedup_key"])
+    now = time.time()
+    emu.splunkd_ctl("POST", "/_emu/kvstore/seed", {"collection": "qradar_soar_leases", "docs": [
+        {"_key": docs[0]["_key"], "holder": "sh02:4242:abc", "until": now + 300},
+        {"_key": docs[1]["_key"], "holder": "sh02:4243:abd", "until": now - 1}]})
+    r = run(replay_payload(emu, home), home)
+    left = queued(emu)
+    c = cases(emu)
+    t.ok(r.rc == 0 and [d["_key"] for d in left] == [docs[0]["_key"]] and len(c) == 1
+         and c[0]["properties"]["splunk_notable_event_id"] == docs[1]["dedup_key"],
+         name + ": a held lease is respected, an expired one taken over", (r.rc, left, c))
+    leases = emu.splunkd_ctl("GET", "/_emu/kvstore?collection=qradar_soar_leases")
+    held = leases["collections"]["qradar_soar_leases"]["docs"]
+    t.ok([l["holder"] for l in held] == ["sh02:4242:abc"], name + ": only the other replay's lease is left", held)
+
+
+def scenario_replay_comment_fails(emu):
+    name = "replay: the case made, the comment refused"
+    rows = [row(1)]
+    p, home = fresh(emu, rows, "rcomment")
+    soar_down(emu)
+    run(p, home)
+    soar_up(emu)
+    emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/notable_update$", "status": 503, "count": -1})
+    r = run(replay_payload(emu, home), home)
+    docs = queued(emu)
+    t.ok(r.rc == 7 and len(cases(emu)) == 1 and len(docs) == 1 and docs[0]["kind"] == "comment"
+         and docs[0]["case_id"] == cases(emu)[0]["id"] and docs[0]["attempts"] == 2,
+         name + ": the document now only asks for the comment", (r.rc, docs))
+    emu.splunkd_ctl("DELETE", "/_emu/faults")
+    d = dict(docs[0], next_attempt=time.time() - 1)
+    emu.splunkd_ctl("POST", "/_emu/kvstore/seed", {"collection": "qradar_soar_queue", "docs": [d]})
+    n = len(creates(emu))
+    r = run(replay_payload(emu, home), home)
+    t.ok(r.rc == 0 and not queued(emu) and len(creates(emu)) == n and len(notables(emu)) == 1,
+         name + ": then the comment alone is posted", (r.rc, len(creates(emu)), notables(emu)))
+
+
 def main():
     with al.harness.Emulators() as emu:
         for sc in (scenario_soar_down_then_replay, scenario_replay_still_down, scenario_unanswered_create,
                    scenario_unknown_no_lookup, scenario_kv_down_spool, scenario_comment_failed,
                    scenario_run_level, scenario_max_age, scenario_concurrent_processes,
-                   scenario_two_replays, scenario_sigkill):
+                   scenario_two_replays, scenario_sigkill, scenario_templates_unread, scenario_leases,
+                   scenario_replay_comment_fails):
             try:
                 sc(emu)
             except Exception as e:  # a crash is a failure, not a silent pass
