@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "util/secret.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,11 +371,20 @@ static void lane_run(void *ctx, void *lane, void *job)
 
 static const struct pool_ops lane_ops = { lane_open, lane_run, lane_close };
 
+/* QS_PARALLEL: a whole number, clamped to 1..POOL_LANES_MAX; anything
+ * else is reported and the default used. */
 static int lanes_wanted(void)
 {
 	const char *v = getenv("QS_PARALLEL");
-	long n = v && *v ? strtol(v, NULL, 10) : LANES_DEFAULT;
+	long long n;
 
+	if (!v || !*v)
+		return LANES_DEFAULT;
+	if (text_int(v, LLONG_MIN, LLONG_MAX, &n)) {
+		warnf("QS_PARALLEL=\"%.40s\" is not a whole number; using %d workers",
+		      v, LANES_DEFAULT);
+		return LANES_DEFAULT;
+	}
 	return n < 1 ? 1 : n > POOL_LANES_MAX ? POOL_LANES_MAX : (int)n;
 }
 

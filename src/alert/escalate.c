@@ -7,11 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *first_value(const struct row *row, const char *name)
+/* A copy of the first value of field name into *out (NULL when the row
+ * has none); -1 on out of memory. */
+static int copy_first(const struct row *row, const char *name, char **out)
 {
 	const struct field *f = row_field(row, name);
 
-	return f && f->nvals ? strdup(f->vals[0]) : NULL;
+	*out = NULL;
+	if (!f || !f->nvals)
+		return 0;
+	*out = strdup(f->vals[0]);
+	return *out ? 0 : -1;
 }
 
 struct esc_row *esc_row_from(struct engine_row *er)
@@ -25,9 +31,14 @@ struct esc_row *esc_row_from(struct engine_row *er)
 	snprintf(row->rid, sizeof(row->rid), "%s", er->rid);
 	row->cr = er->cr;
 	memset(&er->cr, 0, sizeof(er->cr));
-	row->event_id = first_value(er->row, "event_id");
-	row->orig_sid = first_value(er->row, "orig_sid");
-	row->orig_rid = first_value(er->row, "orig_rid");
+	/* a value lost to out of memory would silently skip the notable
+	 * comment: the row fails instead */
+	if (copy_first(er->row, "event_id", &row->event_id) ||
+	    copy_first(er->row, "orig_sid", &row->orig_sid) ||
+	    copy_first(er->row, "orig_rid", &row->orig_rid)) {
+		esc_row_free(row);
+		return NULL;
+	}
 	return row;
 }
 

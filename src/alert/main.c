@@ -9,6 +9,7 @@
 #include "alert/dryrun.h"
 #include "util/exitcodes.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "version.h"
 
 #include <stdio.h>
@@ -47,6 +48,7 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
+	secret_wipe_json();
 	if (argc == 2 && strcmp(argv[1], "--execute") == 0)
 		return action_execute();
 	if (argc >= 2 && strcmp(argv[1], "--dry-run") == 0)

@@ -474,8 +474,12 @@ static void defaults(struct ctx *c)
 
 		if (!props) {
 			props = json_object();
-			if (json_object_set_new(body, "properties", props))
+			/* a failed set frees props: it must not be used then */
+			if (!props ||
+			    json_object_set_new(body, "properties", props)) {
 				c->oom = 1;
+				props = NULL;
+			}
 		}
 		if (props && !json_object_get(props, QS_NOTABLE_FIELD) &&
 		    json_object_set_new(props, QS_NOTABLE_FIELD,
@@ -516,10 +520,13 @@ static int add_artifact(void *arg, const char *s, size_t n)
 		goto out;
 	}
 	e = json_pack("{s:s,s:s}", "type", a->type, "value", t);
-	if (!e ||
-	    (*a->desc &&
-	     json_object_set_new(e, "description", json_string(a->desc))) ||
-	    json_array_append_new(arr, e))
+	if (e && *a->desc &&
+	    json_object_set_new(e, "description", json_string(a->desc))) {
+		json_decref(e);
+		e = NULL;
+	}
+	/* json_array_append_new takes e even when it fails */
+	if (!e || json_array_append_new(arr, e))
 		rc = -1;
 out:
 	free(v);

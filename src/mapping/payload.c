@@ -16,6 +16,13 @@ static const char *const string_keys[] = {
 };
 
 /* Text form of a JSON scalar, as Splunk would have written it. */
+/* Whether as_text converts v: a NULL from it then means out of memory. */
+static int has_text(const json_t *v)
+{
+	return json_is_string(v) || json_is_null(v) || json_is_boolean(v) ||
+	       json_is_number(v);
+}
+
 static json_t *as_text(const json_t *v)
 {
 	char tmp[64];
@@ -44,7 +51,8 @@ static json_t *as_text(const json_t *v)
  * <alert><key>text</key>…<configuration><stanza name="…"><param name="k">v
  * </param>…</stanza></configuration></alert>. Entities and DTDs are not
  * loaded: the parser never touches the network or the disk. */
-static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
+static json_t *from_xml(const char *data, size_t len, int *nomem, char *err,
+			size_t n)
 {
 	xmlDocPtr doc;
 	xmlNodePtr root, c, s, p;
@@ -93,33 +101,38 @@ static json_t *from_xml(const char *data, size_t len, char *err, size_t n)
 					name = xmlGetProp(
 						p, (const xmlChar *)"name");
 					val = xmlNodeGetContent(p);
-					if (name &&
-					    json_object_set_new(
-						    conf, (const char *)name,
-						    json_string(
-							    val ? (const char *)
-									    val
-								: "")))
-						json_object_del(
+					int bad =
+						name &&
+						json_object_set_new(
 							conf,
-							(const char *)name);
+							(const char *)name,
+							json_string(
+								val ? (const char
+									       *)val
+								    : ""));
+
 					xmlFree(name);
 					xmlFree(val);
+					if (bad)
+						goto nomem;
 				}
 			}
 		} else if (!c->children || c->children->type == XML_TEXT_NODE) {
 			xmlChar *val = xmlNodeGetContent(c);
-
-			json_object_set_new(
+			int bad = json_object_set_new(
 				out, (const char *)c->name,
 				json_string(val ? (const char *)val : ""));
+
 			xmlFree(val);
+			if (bad)
+				goto nomem;
 		}
 	}
 	goto out;
 nomem:
 	json_decref(out);
 	out = NULL;
+	*nomem = 1;
 	snprintf(err, n, "out of memory");
 out:
 	xmlFreeDoc(doc);
@@ -146,11 +159,19 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 		return PAYLOAD_EMPTY;
 	}
 	if (data[i] == '<') {
-		root = from_xml(data + i, len - i, err, n);
+		int nomem = 0;
+
+		root = from_xml(data + i, len - i, &nomem, err, n);
 		if (!root)
-			return PAYLOAD_SYNTAX;
+			return nomem ? PAYLOAD_NOMEM : PAYLOAD_SYNTAX;
 	} else {
+		/* jansson leaves je unset on some early failures */
+		memset(&je, 0, sizeof(je));
 		root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+		if (!root && json_error_code(&je) == json_error_out_of_memory) {
+			snprintf(err, n, "out of memory");
+			return PAYLOAD_NOMEM;
+		}
 		if (!root) {
 			/* jansson quotes the input "near '…'": that piece may
 			 * be the session key, so the message stops before it */
@@ -179,14 +200,18 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 					    ? as_text(v)
 					    : NULL;
 
-			if (!t ||
-			    json_object_set_new(root, string_keys[i], t)) {
+			if (!t && strcmp(string_keys[i], "result_id") == 0 &&
+			    has_text(v))
+				goto nomem;
+			if (!t) {
 				snprintf(err, n,
 					 "payload: \"%s\" must be a string",
 					 string_keys[i]);
 				rc = PAYLOAD_BAD_KEY;
 				goto fail;
 			}
+			if (json_object_set_new(root, string_keys[i], t))
+				goto nomem;
 		}
 	}
 	conf = json_object_get(root, "configuration");
@@ -201,6 +226,8 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 		if (!json_is_string(v)) {
 			json_t *t = as_text(v);
 
+			if (!t && has_text(v))
+				goto nomem;
 			if (!t) {
 				snprintf(
 					err, n,
@@ -209,7 +236,10 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 				rc = PAYLOAD_BAD_KEY;
 				goto fail;
 			}
-			json_object_set_new(conf, k, t);
+			/* a value left as it was would break "every value
+			 * is a string" */
+			if (json_object_set_new(conf, k, t))
+				goto nomem;
 		}
 	}
 	v = json_object_get(root, "result");
@@ -238,6 +268,9 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 	p->configuration = conf;
 	p->result = json_is_object(v) ? v : NULL;
 	return PAYLOAD_OK;
+nomem:
+	snprintf(err, n, "out of memory");
+	rc = PAYLOAD_NOMEM;
 fail:
 	json_decref(root);
 	return rc;
@@ -245,7 +278,8 @@ fail:
 
 int payload_read_fd(struct payload *p, int fd, char *err, size_t n)
 {
-	struct buf b = BUF_INIT(BUF_CAP_STDIN);
+	/* the raw bytes hold the session key: every copy is wiped */
+	struct buf b = BUF_INIT_SECRET(BUF_CAP_STDIN);
 	char chunk[65536];
 	ssize_t got;
 	int rc;
@@ -274,10 +308,8 @@ int payload_read_fd(struct payload *p, int fd, char *err, size_t n)
 						      : PAYLOAD_NOMEM;
 		}
 	}
+	explicit_bzero(chunk, sizeof(chunk));
 	rc = payload_parse(p, buf_str(&b), b.len, err, n);
-	/* the raw bytes hold the session key too */
-	if (b.data)
-		explicit_bzero(b.data, b.len);
 	buf_free(&b);
 	return rc;
 }

@@ -394,7 +394,8 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_off_t up = 0;
 
 	memset(resp, 0, sizeof(*resp));
-	buf_init(&resp->body, BUF_CAP_HTTP);
+	/* answers may carry a session, a csrf token or a stored password */
+	buf_init_secret(&resp->body, BUF_CAP_HTTP);
 	for (i = 0; headers && headers[i]; i++) {
 		t = curl_slist_append(hl, headers[i]);
 		if (!t) {

@@ -77,10 +77,42 @@ static long elapsed_ms(const struct soar *s)
 
 static char *dup_header(const char *name, const char *value)
 {
-	struct buf b = BUF_INIT(8192);
+	struct buf b = BUF_INIT_SECRET(8192);
 
 	buf_printf(&b, "%s: %s", name, value);
 	return buf_take(&b);
+}
+
+/* "Authorization: Basic base64(user:secret)" into *out (wiped at
+ * soar_free); every intermediate copy is wiped. */
+static int basic_auth(const char *user, const char *secret, char **out,
+		      char *err, size_t n)
+{
+	struct buf kv = BUF_INIT_SECRET(4096), a = BUF_INIT_SECRET(16384);
+	unsigned char enc[8192];
+	int len, rc = SOAR_OK;
+
+	buf_printf(&kv, "%s:%s", user ? user : "", secret ? secret : "");
+	if (kv.failed || kv.len > 6000) {
+		snprintf(err, n, "SOAR API key id or secret too long");
+		rc = SOAR_AUTH;
+		goto out;
+	}
+	len = EVP_EncodeBlock(enc, (const unsigned char *)buf_str(&kv),
+			      (int)kv.len);
+	enc[len] = '\0';
+	log_add_secret((const char *)enc);
+	buf_printf(&a, "Authorization: Basic %s", enc);
+	*out = buf_take(&a);
+	if (!*out) {
+		snprintf(err, n, "out of memory");
+		rc = SOAR_NOMEM;
+	}
+out:
+	explicit_bzero(enc, sizeof(enc));
+	buf_free(&kv);
+	buf_free(&a);
+	return rc;
 }
 
 /* SOAR's StatusDTO is {"success":false,"message":"…",…}. */
@@ -537,7 +569,8 @@ answer:
 out:
 	if (unknown)
 		*unknown = unk;
-	free(text);
+	/* the login body holds the password */
+	secret_free(text);
 	return rc;
 }
 
@@ -801,39 +834,19 @@ int soar_connect(struct soar **out, const struct soar_opts *o, char *err,
 		}
 	}
 	rc = http_new(&s->http, &ho, err, n);
+	/* the handle keeps its own copy: wipe ours before any return */
+	explicit_bzero(userpwd, sizeof(userpwd));
 	if (rc) {
 		soar_free(s);
 		return SOAR_NOMEM;
 	}
 	if (o->api_keys) {
-		struct buf kv = BUF_INIT(4096);
-		unsigned char enc[8192];
-		int len;
-
-		buf_printf(&kv, "%s:%s", o->user ? o->user : "",
-			   o->secret ? o->secret : "");
-		if (kv.failed || kv.len > 6000) {
-			buf_free(&kv);
+		rc = basic_auth(o->user, o->secret, &s->auth, err, n);
+		if (rc) {
 			soar_free(s);
-			snprintf(err, n, "SOAR API key id or secret too long");
-			return SOAR_AUTH;
+			return rc;
 		}
-		len = EVP_EncodeBlock(enc, (const unsigned char *)buf_str(&kv),
-				      (int)kv.len);
-		secret_free(buf_take(&kv));
-		enc[len] = '\0';
-		log_add_secret((const char *)enc);
-		s->auth = dup_header("Authorization", "Basic ");
-		{
-			struct buf a = BUF_INIT(16384);
-
-			buf_printf(&a, "Authorization: Basic %s", enc);
-			secret_free(s->auth);
-			s->auth = buf_take(&a);
-		}
-		memset(enc, 0, sizeof(enc));
 	}
-	memset(userpwd, 0, sizeof(userpwd));
 	rc = login(s, err, n);
 	if (rc) {
 		soar_free(s);

@@ -75,7 +75,7 @@ int splunkd_open(struct splunkd **out, const char *server_uri,
 	while (n && d->base[n - 1] == '/')
 		d->base[--n] = '\0';
 	{
-		struct buf b = BUF_INIT(8192);
+		struct buf b = BUF_INIT_SECRET(8192);
 
 		buf_printf(&b, "Authorization: Splunk %s", session_key);
 		d->auth = buf_take(&b);
@@ -210,23 +210,23 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 		      const char *const *kv, json_t **out, char *err,
 		      size_t errlen)
 {
-	struct buf b = BUF_INIT(BUF_CAP_HTTP);
+	/* a form may carry a password (storage/passwords) */
+	struct buf b = BUF_INIT_SECRET(BUF_CAP_HTTP);
 	char *body;
 	size_t i;
-	int rc;
+	int rc, nomem = 0;
 
-	for (i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
+	for (i = 0; kv && kv[i] && kv[i + 1] && !nomem; i += 2) {
 		char *k = text_url_escape(kv[i]),
 		     *v = text_url_escape(kv[i + 1]);
 
-		if (k && v)
+		nomem = !k || !v ||
 			buf_printf(&b, "%s%s=%s", i ? "&" : "", k, v);
-		else
-			b.failed = BUF_NOMEM;
 		free(k);
-		free(v);
+		secret_free(v);
 	}
-	body = buf_take(&b);
+	body = nomem ? NULL : buf_take(&b);
+	buf_free(&b);
 	if (!body) {
 		snprintf(err, errlen, "out of memory");
 		return SPLUNKD_NOMEM;
@@ -234,7 +234,7 @@ int splunkd_post_form(struct splunkd *d, const char *path,
 	rc = request(d, "POST", path, body,
 		     "Content-Type: application/x-www-form-urlencoded", 0, out,
 		     err, errlen);
-	free(body);
+	secret_free(body);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
  * stdin, or with 1 when it cannot answer (stdout gone).
  */
 #include "util/log.h"
+#include "util/secret.h"
 #include "setup/persist.h"
 #include "setup/setup.h"
 
@@ -200,6 +201,7 @@ int main(void)
 	enum persist_rc rc;
 	int status = 0, served = 0;
 
+	secret_wipe_json();
 	/* a reply to a splunkd that went away must fail, not kill us */
 	signal(SIGPIPE, SIG_IGN);
 	splunk_home = getenv("SPLUNK_HOME");

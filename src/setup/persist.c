@@ -1,4 +1,5 @@
 #include "setup/persist.h"
+#include "util/buf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -22,8 +23,6 @@
  *  - Bytes are read into a buffer that grows as they arrive (1 MB steps),
  *    so a packet that announces 60 MB and ends after ten costs ten.
  */
-
-#define CHUNK (1024UL * 1024)
 
 static enum persist_rc fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -90,42 +89,40 @@ static enum persist_rc read_len(FILE *in, size_t limit, const char *what,
 	return PERSIST_OK;
 }
 
-/* n bytes into a new NUL-terminated buffer. */
+/* n bytes into a new NUL-terminated buffer. The bytes may be a request
+ * with the session key and the form's secrets: every copy is wiped. */
 static enum persist_rc read_bytes(FILE *in, size_t n, const char *what,
 				  char **out, char *err, size_t errlen)
 {
-	size_t have = 0, cap = n < CHUNK ? n : CHUNK;
-	char *buf = malloc(cap + 1), *nb;
+	struct buf b;
+	char chunk[8192];
+	enum persist_rc rc = PERSIST_OK;
 
-	if (!buf)
-		return fail(err, errlen, "out of memory reading %s", what);
-	while (have < n) {
-		size_t want = n - have, got;
+	buf_init_secret(&b, n);
+	while (b.len < n) {
+		size_t want =
+			n - b.len < sizeof(chunk) ? n - b.len : sizeof(chunk);
+		size_t got = fread(chunk, 1, want, in);
 
-		if (have == cap) {
-			cap = n - cap < cap ? n : cap * 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				return fail(err, errlen,
-					    "out of memory reading %s", what);
-			}
-			buf = nb;
+		if (got && buf_append(&b, chunk, got)) {
+			rc = fail(err, errlen, "out of memory reading %s",
+				  what);
+			break;
 		}
-		if (want > cap - have)
-			want = cap - have;
-		got = fread(buf + have, 1, want, in);
-		have += got;
 		if (got < want) {
-			/* a request block carries the session key */
-			explicit_bzero(buf, have);
-			free(buf);
-			return eof_or_error(in, what, err, errlen);
+			rc = eof_or_error(in, what, err, errlen);
+			break;
 		}
 	}
-	buf[n] = '\0';
-	*out = buf;
-	return PERSIST_OK;
+	explicit_bzero(chunk, sizeof(chunk));
+	if (rc == PERSIST_OK) {
+		*out = buf_take(&b);
+		if (!*out)
+			rc = fail(err, errlen, "out of memory reading %s",
+				  what);
+	}
+	buf_free(&b);
+	return rc;
 }
 
 static enum persist_rc read_init(FILE *in, struct persist_packet *p, char *err,

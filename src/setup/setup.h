@@ -18,7 +18,9 @@
  *    and mark the app configured, rolling back on failure; 200 with
  *    {"success", "text", "warnings"}.
  *  - other methods: 405.
- * Never returns NULL: out of memory yields a static 500 reply.
+ * Out of memory yields a 500 reply built at the first call; NULL only
+ * when even that one could not be built (the caller then answers 500 with
+ * a fixed text: setup/main.c does).
  */
 json_t *setup_handle(const json_t *request);
 

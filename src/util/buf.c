@@ -12,11 +12,26 @@ void buf_init(struct buf *b, size_t cap)
 	b->alloc = 0;
 	b->cap = cap;
 	b->failed = BUF_OK;
+	b->secret = 0;
+}
+
+void buf_init_secret(struct buf *b, size_t cap)
+{
+	buf_init(b, cap);
+	b->secret = 1;
+}
+
+/* Gives a buffer's memory back, wiped first when it may hold a secret. */
+static void release(const struct buf *b, char *p)
+{
+	if (p && b->secret)
+		explicit_bzero(p, b->alloc);
+	free(p);
 }
 
 static int fail(struct buf *b, int err)
 {
-	free(b->data);
+	release(b, b->data);
 	b->data = NULL;
 	b->len = 0;
 	b->alloc = 0;
@@ -44,7 +59,16 @@ static int grow(struct buf *b, size_t n)
 	}
 	if (na > b->cap + 1)
 		na = b->cap + 1;
-	p = realloc(b->data, na);
+	if (b->secret) {
+		/* realloc could leave the old copy behind, unwiped */
+		p = malloc(na);
+		if (p && b->data)
+			memcpy(p, b->data, b->len + 1);
+		if (p)
+			release(b, b->data);
+	} else {
+		p = realloc(b->data, na);
+	}
 	if (!p)
 		return fail(b, BUF_NOMEM);
 	b->data = p;
@@ -97,6 +121,8 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 void buf_reset(struct buf *b)
 {
+	if (b->data && b->secret)
+		explicit_bzero(b->data, b->len);
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
@@ -126,7 +152,7 @@ const char *buf_str(const struct buf *b)
 
 void buf_free(struct buf *b)
 {
-	free(b->data);
+	release(b, b->data);
 	b->data = NULL;
 	b->len = 0;
 	b->alloc = 0;

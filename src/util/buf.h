@@ -16,6 +16,7 @@ struct buf {
 	size_t alloc;
 	size_t cap; /* hard limit on len */
 	int failed; /* sticky: BUF_TOOBIG or BUF_NOMEM */
+	int secret; /* wipe every copy before its memory is given back */
 };
 
 enum buf_err { BUF_OK = 0, BUF_TOOBIG = 1, BUF_NOMEM = 2 };
@@ -27,18 +28,28 @@ enum buf_err { BUF_OK = 0, BUF_TOOBIG = 1, BUF_NOMEM = 2 };
 #define BUF_CAP_HTTP (256u * 1024 * 1024)    /* one HTTP response body */
 #define BUF_CAP_STDIN (256u * 1024 * 1024)   /* the payload on stdin */
 
-#define BUF_INIT(c)                \
-	{                          \
-		NULL, 0, 0, (c), 0 \
+#define BUF_INIT(c)                   \
+	{                             \
+		NULL, 0, 0, (c), 0, 0 \
+	}
+/* A buffer that may hold a secret (a request, an answer, the payload):
+ * growing it copies instead of realloc, and every copy it gives back, on
+ * growth, failure, reset or free, is wiped first. */
+#define BUF_INIT_SECRET(c)            \
+	{                             \
+		NULL, 0, 0, (c), 0, 1 \
 	}
 
 void buf_init(struct buf *b, size_t cap);
+/* buf_init for a buffer that may hold a secret (see BUF_INIT_SECRET). */
+void buf_init_secret(struct buf *b, size_t cap);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Empties the buffer but keeps its memory (and clears no sticky error). */
+/* Empties the buffer but keeps its memory (and clears no sticky error;
+ * a secret buffer's old contents are wiped). */
 void buf_reset(struct buf *b);
 /* Returns the contents (never NULL on success; "" for empty) and hands
  * ownership to the caller, leaving b empty; NULL if the buffer failed. */

@@ -1,5 +1,7 @@
 #include "util/secret.h"
 
+#include <jansson.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,4 +12,18 @@ void secret_free(char *s)
 	/* explicit_bzero: a plain memset before free may be optimised out */
 	explicit_bzero(s, strlen(s));
 	free(s);
+}
+
+/* jansson does not say how large a block is: glibc's malloc does. */
+static void wipe_free(void *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void secret_wipe_json(void)
+{
+	json_set_alloc_funcs(malloc, wipe_free);
 }

@@ -175,6 +175,14 @@ def scenario_one_row_connections():
         t.ok(len(soar) == 1, "one row: one connection to SOAR", sorted(soar))
         t.ok(len({r["peer"] for r in sd}) == 1, "one row: one connection to splunkd",
              [(r["peer"], r["path"]) for r in sd])
+        # QS_PARALLEL that is not a whole number is reported, not read as 2
+        os.environ["QS_PARALLEL"] = "2x"
+        try:
+            rc, out, err = al.run(al.payload(emu, res, al.base_config(emu)), home)
+        finally:
+            del os.environ["QS_PARALLEL"]
+        t.ok(rc == 0 and 'QS_PARALLEL="2x" is not a whole number; using 4 workers' in err,
+             "QS_PARALLEL=2x: reported, the default used", err[-1500:])
 
 
 def scenario_relogin_refused():
