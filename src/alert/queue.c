@@ -428,7 +428,7 @@ static int built_case(const json_t *doc, const struct catalog *cat,
 	json_t *in = json_field(doc, "inputs");
 	struct payload p;
 	struct action_config cfg;
-	struct row row = { 0, 0, NULL };
+	struct row row = { 0, 0, NULL, NULL };
 	struct field *fields = NULL;
 	struct token_ctx tc;
 	char *pl = NULL, perr[512];

@@ -123,6 +123,17 @@ int engine_next(struct engine *e, struct engine_row *out, char *err,
 		}
 		return ENGINE_ROW;
 	}
+	if (row->error) {
+		/* the rest of the file is read on: only this row is lost */
+		out->cr.warnings = json_array();
+		out->cr.error = strdup(row->error);
+		if (!out->cr.warnings || !out->cr.error) {
+			case_row_free(&out->cr);
+			snprintf(err, errlen, "out of memory");
+			return ENGINE_NOMEM;
+		}
+		return ENGINE_ROW;
+	}
 	tc.payload = e->p;
 	tc.row = row;
 	if (casebuild_row(&out->cr, e->cfg, e->cat, &tc, e->now_ms) != 0) {

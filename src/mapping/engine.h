@@ -13,7 +13,9 @@
  *  - rid: the row's 0-based index as text; per-result alerting uses the
  *    payload's result_id (else N of per_result_alert/tmp_N.csv.gz).
  *  - rows beyond cfg->num_events are yielded with an error naming the
- *    limit (never dropped silently);
+ *    limit (never dropped silently), and so is a row the reader could not
+ *    use (a cell over the size limit: row->error), the rows after it
+ *    going on;
  *  - no results_file and no result → zero rows; a results_file that cannot
  *    be opened is an error (ENGINE_RESULTS), never a silent fallback.
  */

@@ -1,4 +1,5 @@
 #include "mapping/results.h"
+#include "mapping/results_internal.h"
 #include "util/buf.h"
 
 #include <errno.h>
@@ -47,6 +48,9 @@ struct results {
 	size_t *single_len;
 	struct row row;
 	size_t next_index;
+	size_t cell_cap; /* BUF_CAP_FIELD; smaller in the tests */
+	long bad_col;	 /* the current record's cell over the cap, or -1 */
+	char row_error[512];
 };
 
 static int set_err(char *err, size_t n, int code, const char *fmt, ...)
@@ -99,20 +103,59 @@ static int nextc(struct results *r, char *err, size_t n)
  * width (ignored) or, while reading the header, when out of memory. */
 static struct buf *cell(struct results *r)
 {
+	struct buf *c;
+
 	if (r->ncols) {
 		if (r->ncells >= r->ncols)
 			return NULL;
-	} else {
-		struct buf *c = realloc(r->cells, (r->ncells + 1) * sizeof(*c));
+	} else if (r->ncells == r->ncells_alloc) {
+		/* doubling: a header of 100,000 columns is not 100,000
+		 * reallocations */
+		size_t na = r->ncells_alloc ? r->ncells_alloc * 2 : 16, i;
 
+		c = realloc(r->cells, na * sizeof(*c));
 		if (!c)
 			return NULL;
 		r->cells = c;
-		buf_init(&r->cells[r->ncells], BUF_CAP_FIELD);
-		r->ncells_alloc = r->ncells + 1;
+		for (i = r->ncells_alloc; i < na; i++)
+			buf_init(&r->cells[i], r->cell_cap);
+		r->ncells_alloc = na;
 	}
-	buf_reset(&r->cells[r->ncells]);
-	return &r->cells[r->ncells];
+	c = &r->cells[r->ncells];
+	if (c->failed) /* over the cap in an earlier row: freed, start anew */
+		buf_init(c, r->cell_cap);
+	buf_reset(c);
+	return c;
+}
+
+/* "64 MB" or "1000 bytes" */
+static void limit_text(size_t cap, char *out, size_t n)
+{
+	if (cap % (1u << 20) == 0)
+		snprintf(out, n, "%zu MB", cap >> 20);
+	else
+		snprintf(out, n, "%zu-byte", cap);
+}
+
+/* The cell c could not take more bytes. Out of memory, or a header cell
+ * over the cap, ends the read (the code is returned); a data cell over
+ * the cap marks the row and is dropped (0: read on to the row's end). */
+static int over_cap(struct results *r, const struct buf *c, char *err, size_t n)
+{
+	char lim[32];
+
+	if (c->failed == BUF_NOMEM)
+		return set_err(err, n, RESULTS_NOMEM, "out of memory");
+	if (!r->ncols) {
+		limit_text(r->cell_cap, lim, sizeof(lim));
+		return set_err(
+			err, n, RESULTS_TOOBIG,
+			"results file %s has a header cell over the %s limit",
+			r->path, lim);
+	}
+	if (r->bad_col < 0)
+		r->bad_col = (long)r->ncells;
+	return 0;
 }
 
 /* Reads one record into r->cells: RESULTS_OK, RESULTS_EOF or an error. */
@@ -120,9 +163,10 @@ static int read_record(struct results *r, char *err, size_t n)
 {
 	enum { FSTART, PLAIN, QUOTED, AFTERQ } st = FSTART;
 	struct buf *c = NULL;
-	int ch, any = 0;
+	int ch, any = 0, rc;
 
 	r->ncells = 0;
+	r->bad_col = -1;
 	for (;;) {
 		ch = nextc(r, err, n);
 		if (ch == -2)
@@ -157,8 +201,12 @@ static int read_record(struct results *r, char *err, size_t n)
 
 				if (c &&
 				    (buf_putc(c, (char)ch) ||
-				     buf_append(c, r->chunk + r->pos, run)))
-					goto toobig;
+				     buf_append(c, r->chunk + r->pos, run))) {
+					rc = over_cap(r, c, err, n);
+					if (rc)
+						return rc;
+					c = NULL;
+				}
 				r->pos += run;
 			}
 			continue;
@@ -181,8 +229,12 @@ static int read_record(struct results *r, char *err, size_t n)
 			st = PLAIN;
 		} else if (st == AFTERQ && ch == '"') {
 			st = QUOTED;
-			if (c && buf_putc(c, '"'))
-				goto toobig;
+			if (c && buf_putc(c, '"')) {
+				rc = over_cap(r, c, err, n);
+				if (rc)
+					return rc;
+				c = NULL;
+			}
 			continue;
 		}
 		if (ch == ',') {
@@ -203,16 +255,17 @@ static int read_record(struct results *r, char *err, size_t n)
 			       r->chunk[e] != '\n' && r->chunk[e] != '\r' &&
 			       r->chunk[e] != '"')
 				e++;
-			if (c && (buf_putc(c, (char)ch) ||
-				  buf_append(c, r->chunk + r->pos, e - r->pos)))
-				goto toobig;
+			if (c &&
+			    (buf_putc(c, (char)ch) ||
+			     buf_append(c, r->chunk + r->pos, e - r->pos))) {
+				rc = over_cap(r, c, err, n);
+				if (rc)
+					return rc;
+				c = NULL;
+			}
 			r->pos = e;
 		}
 	}
-toobig:
-	return set_err(
-		err, n, c->failed == BUF_NOMEM ? RESULTS_NOMEM : RESULTS_TOOBIG,
-		"results file %s has a cell over the size limit", r->path);
 }
 
 int results_decode_mv(const char *s, size_t len,
@@ -372,12 +425,72 @@ static int build_row(struct results *r, char *err, size_t n)
 	r->row.index = r->next_index++;
 	r->row.nfields = r->nfields;
 	r->row.fields = r->fields;
+	r->row.error = NULL;
+	if (r->bad_col >= 0) {
+		char lim[32];
+
+		limit_text(r->cell_cap, lim, sizeof(lim));
+		snprintf(
+			r->row_error, sizeof(r->row_error),
+			"row %zu: the cell of column \"%.200s\" is over the %s limit; the row is left out",
+			r->row.index, r->names[r->bad_col], lim);
+		r->row.error = r->row_error;
+	}
 	return RESULTS_OK;
+}
+
+/* FNV-1a */
+static size_t hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Each field's __mv_ twin, through a hash table of the twins' names, so
+ * the header is matched in time linear in its columns (a nested loop took
+ * 18 s for 100,000). When two twins share a name the last one wins. */
+static int match_twins(struct results *r)
+{
+	size_t cap = 16, i, h, f;
+	long *slot;
+
+	while (cap < 2 * r->ncols)
+		cap *= 2;
+	slot = malloc(cap * sizeof(*slot));
+	if (!slot)
+		return -1;
+	for (i = 0; i < cap; i++)
+		slot[i] = -1;
+	for (i = 0; i < r->ncols; i++) {
+		const char *twin = r->names[i] + 5;
+
+		if (strncmp(r->names[i], "__mv_", 5) != 0)
+			continue;
+		for (h = hash(twin) & (cap - 1);
+		     slot[h] >= 0 && strcmp(r->names[slot[h]] + 5, twin) != 0;
+		     h = (h + 1) & (cap - 1))
+			;
+		slot[h] = (long)i;
+	}
+	for (f = 0; f < r->nfields; f++) {
+		const char *name = r->fields[f].name;
+
+		for (h = hash(name) & (cap - 1);
+		     slot[h] >= 0 && strcmp(r->names[slot[h]] + 5, name) != 0;
+		     h = (h + 1) & (cap - 1))
+			;
+		r->col_mv[f] = slot[h];
+	}
+	free(slot);
+	return 0;
 }
 
 static int setup_columns(struct results *r, char *err, size_t n)
 {
-	size_t i, j, f = 0;
+	size_t i, f = 0;
 
 	r->ncols = r->ncells;
 	r->names = calloc(r->ncols, sizeof(*r->names));
@@ -405,15 +518,12 @@ static int setup_columns(struct results *r, char *err, size_t n)
 			continue;
 		r->fields[f].name = r->names[i];
 		r->col_plain[f] = i;
-		r->col_mv[f] = -1;
-		for (j = 0; j < r->ncols; j++)
-			if (strncmp(r->names[j], "__mv_", 5) == 0 &&
-			    strcmp(r->names[j] + 5, r->names[i]) == 0)
-				r->col_mv[f] = (long)j;
-		buf_init(&r->mv[f].data, BUF_CAP_FIELD);
+		buf_init(&r->mv[f].data, r->cell_cap);
 		f++;
 	}
 	r->nfields = f;
+	if (match_twins(r))
+		goto nomem;
 	return RESULTS_OK;
 nomem:
 	snprintf(err, n, "out of memory");
@@ -423,10 +533,18 @@ nomem:
 int results_open(struct results **out, const char *path, char *err,
 		 size_t errlen)
 {
+	return results_open_capped(out, path, BUF_CAP_FIELD, err, errlen);
+}
+
+int results_open_capped(struct results **out, const char *path, size_t cell_cap,
+			char *err, size_t errlen)
+{
 	struct results *r = calloc(1, sizeof(*r));
 	int rc;
 
 	*out = NULL;
+	if (r)
+		r->cell_cap = cell_cap;
 	if (!r || !(r->path = strdup(path)) || !(r->chunk = malloc(CHUNK))) {
 		results_close(r);
 		snprintf(err, errlen, "out of memory");
@@ -441,6 +559,14 @@ int results_open(struct results **out, const char *path, char *err,
 		return RESULTS_OPEN;
 	}
 	gzbuffer(r->gz, CHUNK);
+	/* zlib would pass other bytes through as they are */
+	if (gzdirect(r->gz) && nextc(r, err, errlen) != -1) {
+		set_err(err, errlen, RESULTS_GZIP,
+			"results file %s is not gzip-compressed (Splunk writes its results as CSV in gzip); nothing was read from it",
+			path);
+		results_close(r);
+		return RESULTS_GZIP;
+	}
 	rc = read_record(r, err, errlen);
 	if (rc == RESULTS_EOF) {
 		r->ncells = 0; /* an empty file: no columns, no rows */

@@ -8,11 +8,15 @@
  * quoting, embedded newlines, "" for a quote) whose header names every
  * field F and a companion column __mv_F. A non-empty __mv_F cell holds the
  * multivalue encoding "$v1$;$v2$" with "$$" for a literal '$'; it then wins
- * over the F cell. An uncompressed file is read as-is.
+ * over the F cell. A file that is not gzip is refused (random bytes must
+ * not become cases); an empty file has no rows.
  *
  * Memory: the reader holds one row at a time; a row and its strings are
  * owned by the reader and valid until the next results_next() or
- * results_close(). Cells up to BUF_CAP_FIELD bytes are accepted.
+ * results_close(). Cells up to BUF_CAP_FIELD bytes are accepted: a longer
+ * one makes that row an error (row->error) and the rows after it are read
+ * as usual; in the header it ends the read. The header's columns are
+ * matched with their __mv_ twins in time linear in their number.
  */
 
 /* One field of a row: the __mv_ columns are folded into their field. */
@@ -27,6 +31,9 @@ struct row {
 	size_t index; /* 0-based data row number in the file */
 	size_t nfields;
 	const struct field *fields;
+	/* NULL, or why this row cannot be used (a cell over the size limit:
+	 * the sentence names the row, the column and the limit) */
+	const char *error;
 };
 
 struct results;
@@ -35,9 +42,9 @@ enum results_err {
 	RESULTS_OK = 0,
 	RESULTS_EOF,	/* results_next: no more rows */
 	RESULTS_OPEN,	/* cannot open the file (errno in message) */
-	RESULTS_GZIP,	/* corrupt or truncated gzip stream */
+	RESULTS_GZIP,	/* not gzip, or a corrupt or truncated gzip stream */
 	RESULTS_CSV,	/* malformed CSV (unterminated quote at EOF, …) */
-	RESULTS_TOOBIG, /* a cell or a row over the cap */
+	RESULTS_TOOBIG, /* a header cell over the cap */
 	RESULTS_NOMEM
 };
 

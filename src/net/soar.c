@@ -1190,22 +1190,74 @@ out:
 	return rc;
 }
 
-static const char *type_name(struct soar *s, const json_t *t)
+/* The text of an artifact type reference (an id or a name) as a key. */
+static void id_text(const json_t *id, char *out, size_t n)
 {
-	json_t *types = NULL, *e;
-	const char *name = NULL;
-	char e2[256];
+	if (json_is_integer(id))
+		snprintf(out, n, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(id));
+	else
+		snprintf(out, n, "%s",
+			 json_is_string(id) ? json_string_value(id) : "");
+}
+
+/* One key per (type name, value) pair: "<length of type>:<type><value>". */
+static char *pair_key(const char *type, const char *value)
+{
+	struct buf b = BUF_INIT(BUF_CAP_TEMPLATE);
+
+	buf_printf(&b, "%zu:%s%s", strlen(type), type, value);
+	return buf_take(&b);
+}
+
+/* The (type name, value) pairs of a case's artifacts, as the keys of an
+ * object (jansson's hash table): artifact types are read once into an id
+ * → name table, so finding what a case lacks is linear in artifacts plus
+ * existing ones, not their product times the types. */
+static json_t *existing_pairs(struct soar *s, const json_t *have)
+{
+	json_t *types = NULL, *names = json_object(), *seen = json_object(), *e,
+	       *h;
+	char e2[256], id[64];
 	size_t i;
 
-	if (json_is_string(t))
-		return json_string_value(t);
-	if (soar_artifact_types(s, &types, e2, sizeof(e2)) != SOAR_OK)
-		return NULL;
-	json_array_foreach(json_object_get(types, "entities"), i, e)
-		if (json_equal(json_object_get(e, "id"), t))
-			name = json_string_value(json_object_get(e, "name"));
-	json_decref(types); /* the cache still holds it */
-	return name;
+	if (!names || !seen)
+		goto nomem;
+	if (soar_artifact_types(s, &types, e2, sizeof(e2)) == SOAR_OK)
+		json_array_foreach(json_object_get(types, "entities"), i, e) {
+			id_text(json_object_get(e, "id"), id, sizeof(id));
+			if (json_is_string(json_object_get(e, "name")) &&
+			    json_object_set(names, id,
+					    json_object_get(e, "name")))
+				goto nomem;
+		}
+	json_array_foreach(have, i, h) {
+		const json_t *t = json_object_get(h, "type");
+		const char *name,
+			*v = json_string_value(json_object_get(h, "value"));
+		char *key;
+		int rc;
+
+		id_text(t, id, sizeof(id));
+		name = json_is_string(t)
+			       ? json_string_value(t)
+			       : json_string_value(json_object_get(names, id));
+		if (!name || !v)
+			continue;
+		key = pair_key(name, v);
+		rc = key ? json_object_set_new(seen, key, json_true()) : -1;
+		free(key);
+		if (rc)
+			goto nomem;
+	}
+	json_decref(types);
+	json_decref(names);
+	return seen;
+nomem:
+	json_decref(types);
+	json_decref(names);
+	json_decref(seen);
+	return NULL;
 }
 
 int soar_add_artifacts(struct soar *s, long long case_id,
@@ -1213,8 +1265,8 @@ int soar_add_artifacts(struct soar *s, long long case_id,
 		       size_t n)
 {
 	char path[256];
-	json_t *have = NULL, *a, *h;
-	size_t i, j;
+	json_t *have = NULL, *seen = NULL, *a;
+	size_t i;
 	int rc;
 
 	*nadded = 0;
@@ -1232,28 +1284,38 @@ int soar_add_artifacts(struct soar *s, long long case_id,
 		json_decref(have);
 		return SOAR_SERVER;
 	}
+	seen = existing_pairs(s, have);
+	if (!seen) {
+		snprintf(err, n, "out of memory");
+		json_decref(have);
+		return SOAR_NOMEM;
+	}
 	json_array_foreach(artifacts, i, a) {
 		const char *t = json_string_value(json_object_get(a, "type"));
 		const char *v = json_string_value(json_object_get(a, "value"));
-		int dup = 0;
+		char *key = t && v ? pair_key(t, v) : NULL;
 
-		json_array_foreach(have, j, h) {
-			const char *ht =
-				type_name(s, json_object_get(h, "type"));
-			const char *hv =
-				json_string_value(json_object_get(h, "value"));
-
-			if (ht && hv && strcmp(ht, t) == 0 &&
-			    strcmp(hv, v) == 0)
-				dup = 1;
+		if (t && v && !key) {
+			snprintf(err, n, "out of memory");
+			rc = SOAR_NOMEM;
+			break;
 		}
-		if (dup)
+		if (key && json_object_get(seen, key)) {
+			free(key);
 			continue;
+		}
 		rc = call(s, "POST", path, a, 1, NULL, NULL, err, n);
+		if (rc == 0 && key &&
+		    json_object_set_new(seen, key, json_true())) {
+			snprintf(err, n, "out of memory");
+			rc = SOAR_NOMEM;
+		}
+		free(key);
 		if (rc)
 			break;
 		(*nadded)++;
 	}
+	json_decref(seen);
 	json_decref(have);
 	return rc;
 }

@@ -45,7 +45,7 @@ static const struct field fields[] = {
 	{ "ip", 4, v_ip, l_ip }, { "host", 1, v_host, l_host },
 	{ "bad", 1, v_bad, l_bad }, { "event_id", 1, v_ev, l_ev },
 };
-static const struct row row = { 0, 4, fields };
+static const struct row row = { 0, 4, fields, NULL };
 
 static struct catalog cat = CATALOG_INIT;
 static struct payload pl;

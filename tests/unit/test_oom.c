@@ -67,7 +67,7 @@ static long sweep_casebuild(const char *conf_json, const char *what)
 	static const size_t evl[] = { 4 }, srcl[] = { 8, 8 };
 	const struct field fs[] = { { "event_id", 1, ev, evl },
 				    { "src", 2, src, srcl } };
-	const struct row row = { 0, 2, fs };
+	const struct row row = { 0, 2, fs, NULL };
 	struct catalog cat = CATALOG_INIT;
 	struct action_config cfg;
 	struct payload p;

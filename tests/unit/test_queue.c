@@ -129,7 +129,7 @@ static void test_inputs(void)
 	const struct field fields[] = { { "user", 1, v_user, l_user }, { "src", 2, v_src, l_src },
 					{ "event_id", 1, v_ev, l_ev }, { "_time", 1, v_t, l_t },
 					{ "other", 1, v_other, l_other } };
-	const struct row row = { 0, 5, fields };
+	const struct row row = { 0, 5, fields, NULL };
 	struct catalog cat = CATALOG_INIT;
 	struct payload p;
 	struct action_config cfg;

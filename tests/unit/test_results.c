@@ -1,5 +1,7 @@
 #include "mapping/results.h"
+#include "mapping/results_internal.h"
 #include "tap.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,9 +107,20 @@ int main(void)
 	is_int(results_next(r, &row, err, sizeof(err)), RESULTS_EOF, "clean end");
 	results_close(r);
 
-	p = put("hdr.csv", "a,b\n", 4, 0);
-	ok(results_open(&r, p, err, sizeof(err)) == RESULTS_OK, "uncompressed file opens");
+	p = put("hdr.csv.gz", "a,b\n", 4, 1);
+	ok(results_open(&r, p, err, sizeof(err)) == RESULTS_OK, "header only opens");
 	is_int(results_next(r, &row, err, sizeof(err)), RESULTS_EOF, "header only: zero rows");
+	results_close(r);
+
+	/* what is not gzip would otherwise be read as CSV, and become cases */
+	p = put("hdr.csv", "a,b\n1,2\n", 8, 0);
+	is_int(results_open(&r, p, err, sizeof(err)), RESULTS_GZIP, "an uncompressed file is refused");
+	ok(strstr(err, "hdr.csv") && strstr(err, "not gzip"), "the error names the file and says why");
+	p = put("random.bin", "\x7f" "ELF\x02\x01,\x01\n\x00\xff,junk\n", 16, 0);
+	is_int(results_open(&r, p, err, sizeof(err)), RESULTS_GZIP, "random bytes are refused");
+	p = put("zero.csv.gz", "", 0, 0);
+	ok(results_open(&r, p, err, sizeof(err)) == RESULTS_OK &&
+	   results_next(r, &row, err, sizeof(err)) == RESULTS_EOF, "an empty file: zero rows");
 	results_close(r);
 
 	p = put("empty.csv.gz", "", 0, 1);
@@ -115,7 +128,7 @@ int main(void)
 	is_int(results_next(r, &row, err, sizeof(err)), RESULTS_EOF, "empty file: zero rows");
 	results_close(r);
 
-	p = put("quote.csv", "a\n\"open\n", 8, 0);
+	p = put("quote.csv", "a\n\"open\n", 8, 1);
 	ok(results_open(&r, p, err, sizeof(err)) == RESULTS_OK, "open quote file opens");
 	is_int(results_next(r, &row, err, sizeof(err)), RESULTS_CSV, "quote open at EOF is an error");
 	ok(strstr(err, "quote.csv") != NULL, "error names the file");
@@ -158,6 +171,70 @@ int main(void)
 		results_close(r);
 		free(bytes);
 		free(text);
+	}
+
+	/* a cell over the limit: that row is an error naming row, column and
+	 * limit; the rows around it read as usual (here the limit is 1000) */
+	{
+		static char csv2[4096];
+		size_t k = 0;
+
+		k += (size_t)snprintf(csv2, sizeof(csv2), "id,body,__mv_body\n0,ok,\n1,\"");
+		memset(csv2 + k, 'x', 1500);
+		k += 1500;
+		k += (size_t)snprintf(csv2 + k, sizeof(csv2) - k, "\",\n2,\"");
+		memset(csv2 + k, 'y', 1001);
+		k += 1001;
+		k += (size_t)snprintf(csv2 + k, sizeof(csv2) - k, "\"\"more\",$a$\n3,fine,\n");
+		p = put("over.csv.gz", csv2, k, 1);
+		ok(results_open_capped(&r, p, 1000, err, sizeof(err)) == RESULTS_OK, "capped open");
+		ok(results_next(r, &row, err, sizeof(err)) == RESULTS_OK && !row->error &&
+		   !strcmp(val(row, "body", 0), "ok"), "row 0 before the big cell");
+		ok(results_next(r, &row, err, sizeof(err)) == RESULTS_OK && row->error, "row 1: an error, not the end");
+		is_str(row->error, "row 1: the cell of column \"body\" is over the 1000-byte limit; the row is left out",
+		       "the error names row, column and limit");
+		ok(results_next(r, &row, err, sizeof(err)) == RESULTS_OK && row->error &&
+		   strstr(row->error, "row 2"), "row 2: a quoted cell with \"\" over the limit");
+		ok(results_next(r, &row, err, sizeof(err)) == RESULTS_OK && !row->error &&
+		   !strcmp(val(row, "id", 0), "3") && !strcmp(val(row, "body", 0), "fine"),
+		   "row 3 after them reads whole");
+		is_int(results_next(r, &row, err, sizeof(err)), RESULTS_EOF, "then the end");
+		results_close(r);
+		k = (size_t)snprintf(csv2, sizeof(csv2), "id,");
+		memset(csv2 + k, 'h', 1200);
+		k += 1200;
+		csv2[k++] = '\n';
+		p = put("overhdr.csv.gz", csv2, k, 1);
+		is_int(results_open_capped(&r, p, 1000, err, sizeof(err)), RESULTS_TOOBIG,
+		       "a header cell over the limit ends the read (no columns to read by)");
+	}
+
+	/* 100,000 columns, each __mv_ twin in reverse order: matched (in
+	 * linear time; make bench times it) */
+	{
+		enum { N = 100000 };
+		struct buf b = BUF_INIT(64u << 20);
+		long i;
+		int good;
+
+		for (i = 0; i < N; i++)
+			buf_printf(&b, "f%ld,", i);
+		for (i = N - 1; i >= 0; i--)
+			buf_printf(&b, "__mv_f%ld%s", i, i ? "," : "\n");
+		for (i = 0; i < N; i++)
+			buf_printf(&b, "v%ld,", i);
+		for (i = N - 1; i >= 0; i--)
+			buf_printf(&b, "%s%s", i == 7 ? "$a$;$b$" : "", i ? "," : "\n");
+		p = put("wide.csv.gz", buf_str(&b), b.len, 1);
+		buf_free(&b);
+		good = results_open(&r, p, err, sizeof(err)) == RESULTS_OK &&
+		       results_next(r, &row, err, sizeof(err)) == RESULTS_OK;
+		ok(good && row->nfields == N, "100,000 fields, twins folded");
+		ok(good && nvals(row, "f7") == 2 && !strcmp(val(row, "f7", 1), "b"),
+		   "a field takes its own twin's values");
+		ok(good && nvals(row, "f99999") == 1 && !strcmp(val(row, "f99999", 0), "v99999"),
+		   "the last field, plain");
+		results_close(r);
 	}
 
 	/* a 10 MB cell */

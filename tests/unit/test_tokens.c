@@ -25,7 +25,7 @@ static const struct field fields[] = {
 	{ "empty", 0, NULL, NULL },
 	{ "we ird", 1, v_host, l_host },
 };
-static const struct row row = { 0, sizeof fields / sizeof fields[0], fields };
+static const struct row row = { 0, sizeof fields / sizeof fields[0], fields, NULL };
 
 static char *ex(const char *t, const struct token_ctx *c, tokens_escape_fn esc)
 {

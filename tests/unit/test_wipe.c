@@ -182,7 +182,7 @@ static void row_copies(void)
 	static const size_t evl[] = { 4 }, sidl[] = { 1 };
 	const struct field fs[] = { { "event_id", 1, ev, evl },
 				    { "orig_sid", 1, sid, sidl } };
-	const struct row row = { 0, 2, fs };
+	const struct row row = { 0, 2, fs, NULL };
 	int fine = 1, done = 0;
 	long k;
 
