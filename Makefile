@@ -21,6 +21,13 @@ CC ?= gcc
 ifeq ($(origin CC),default)
 CC := gcc
 endif
+# The C sources: src/ here; in the app package, the package's src/ folder
+# holds this Makefile, scripts/ and the sources' folders (scripts/package.sh),
+# so `make release` there builds the shipped binaries again.
+SRC := $(if $(wildcard src/alert/main.c),src,$(CURDIR))
+# There the log's source file names (__FILE__) read src/… as here, so the
+# package's build gives the shipped bytes.
+PREFIX_MAP := $(if $(filter src,$(SRC)),,-ffile-prefix-map=$(dir $(CURDIR))=)
 BUILD ?= build
 BIN ?= bin
 SAN ?=
@@ -37,26 +44,30 @@ pkgconfig = $(shell pkg-config $(1) $(PKGS))$(if $(filter 0,$(.SHELLSTATUS)),,$(
 	pkg-config $(1) $(PKGS) failed: run make deps (as root) to install the -dev packages))
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) -g $(WARN) -fno-strict-aliasing \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc $(PKG_CFLAGS) $(CFLAGS)
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I$(SRC) $(PREFIX_MAP) $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -lm -pthread
 
 # The release build (make release, run by make package and make check):
-# every library but glibc linked statically, so the binaries do not care
-# what splunkd's LD_LIBRARY_PATH holds ($SPLUNK_HOME/lib has its own
-# libssl.so.3, libcrypto.so.3, libxml2…). libcurl and libxml2 are built by
-# scripts/release-libs.sh from Debian's sources without the extras Debian's
-# .a files would drag in (GSSAPI, LDAP, ICU…); OpenSSL, jansson and zlib are
-# Debian's own .a files. Measured against bundling Debian's shared libraries
-# under lib/ with DT_RPATH: 2.2 ms instead of 6.4 ms for a one-row dry run,
-# 6.5 MB per binary instead of 54 MB of libraries.
+# fully static x86-64 executables linked against musl (Debian's
+# musl-tools), so they run on any Linux a search head runs (no glibc
+# floor: RHEL 8, Amazon Linux 2, SUSE 15, Splunk's container images) and
+# do not care what splunkd's LD_LIBRARY_PATH holds ($SPLUNK_HOME/lib has
+# its own libssl.so.3, libcrypto.so.3, libxml2…): no program interpreter,
+# no needed library. zlib, OpenSSL, jansson, libcurl and libxml2 are built
+# for musl from Debian's source packages by scripts/release-libs.sh, once
+# (kept under $(THIRD_PARTY)). -static, not -static-pie: Debian's musl-gcc
+# would still name a loader. musl's threads get 128 KB stacks unless the
+# executable asks for more (PT_GNU_STACK): a TLS handshake in a worker
+# thread wants more than that.
 RELEASE ?= build/release
 THIRD_PARTY ?= $(RELEASE)/3p
 ifeq ($(RELEASE_LINK),1)
+CC := musl-gcc
 PKG_CFLAGS := -I$(THIRD_PARTY)/prefix/include \
 	-I$(THIRD_PARTY)/prefix/include/libxml2 -DCURL_STATICLIB -DLIBXML_STATIC
-LIBS := $(THIRD_PARTY)/prefix/lib/libcurl.a $(THIRD_PARTY)/prefix/lib/libxml2.a \
-	-l:libssl.a -l:libcrypto.a -l:libjansson.a -l:libz.a -pthread -ldl -lm
-LDFLAGS_ALL += -s -Wl,-z,relro,-z,now
+LIBS := $(addprefix $(THIRD_PARTY)/prefix/lib/,libcurl.a libxml2.a libssl.a \
+	libcrypto.a libjansson.a libz.a) -pthread -lm
+LDFLAGS_ALL += -static -s -Wl,-z,stack-size=1048576
 RELEASE_PREREQ := $(THIRD_PARTY)/prefix/.done
 endif
 ifeq ($(SAN),asan)
@@ -68,13 +79,15 @@ LDFLAGS_ALL += $(LDFLAGS)
 
 # The add-on's version has one home, default/app.conf [launcher] version
 # (what Apps > Manage Apps shows): the binaries' --version and User-Agent
-# read it from a header generated here.
-VERSION := $(shell sed -n '/^\[launcher\]/,/^\[/s/^version *= *//p' default/app.conf)
+# read it from a header generated here. In the package's src/ it is the
+# app's ../default/app.conf.
+APP_CONF := $(firstword $(wildcard default/app.conf ../default/app.conf))
+VERSION := $(shell sed -n '/^\[launcher\]/,/^\[/s/^version *= *//p' $(APP_CONF))
 GEN := $(BUILD)/gen
 CFLAGS_ALL += -I$(GEN)
 
-LIB_SRCS := $(filter-out src/%/main.c,$(wildcard src/*/*.c))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_SRCS := $(filter-out $(SRC)/%/main.c,$(wildcard $(SRC)/*/*.c))
+LIB_OBJS := $(LIB_SRCS:$(SRC)/%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libqs.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -94,7 +107,7 @@ TEST_DEPS_STAMP := $(BUILD)/.test-deps-ok
 # bin/qradar_soar_setup). Each program's main.c is the only file not in
 # the library.
 EXES := $(BIN)/qradar_soar $(BIN)/qradar_soar_setup
-MAIN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/*/main.c))
+MAIN_OBJS := $(patsubst $(SRC)/%.c,$(BUILD)/obj/%.o,$(wildcard $(SRC)/*/main.c))
 
 all: $(DEPS_STAMP) $(EXES) $(MAIN_OBJS)
 
@@ -110,11 +123,11 @@ $(TEST_DEPS_STAMP): scripts/deps.sh tests/browser/package-lock.json
 deps:
 	@sh scripts/deps.sh --tests
 
-$(GEN)/version.h: default/app.conf
+$(GEN)/version.h: $(APP_CONF)
 	@mkdir -p $(dir $@)
 	@printf '#define QS_VERSION "%s"\n' '$(VERSION)' > $@
 
-$(BUILD)/obj/%.o: src/%.c | $(DEPS_STAMP) $(RELEASE_PREREQ) $(GEN)/version.h
+$(BUILD)/obj/%.o: $(SRC)/%.c | $(DEPS_STAMP) $(RELEASE_PREREQ) $(GEN)/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -122,13 +135,13 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/qradar_soar: $(BUILD)/obj/alert/main.o $(LIB)
+$(BIN)/qradar_soar: $(BUILD)/obj/alert/main.o $(LIB) $(RELEASE_PREREQ)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
-$(BIN)/qradar_soar_setup: $(BUILD)/obj/setup/main.o $(LIB)
+$(BIN)/qradar_soar_setup: $(BUILD)/obj/setup/main.o $(LIB) $(RELEASE_PREREQ)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/lib/tap.h $(LIB)
 	@mkdir -p $(dir $@)
@@ -155,14 +168,13 @@ check: tests release
 	@BUILD=$(BUILD) BIN=$(BIN) RELEASE_BIN=$(RELEASE)/bin THIRD_PARTY=$(THIRD_PARTY) \
 		QS_BROWSER_REQUIRED=1 sh tests/run.sh all
 
-$(THIRD_PARTY)/prefix/.done: scripts/release-libs.sh | $(DEPS_STAMP)
-	@echo "release: building static libcurl and libxml2 (once)"
-	@rm -f $@
-	@OUT=$(THIRD_PARTY) sh scripts/release-libs.sh
-
-# A sub-make with its own build directory and flags; the sanitizer and
+# The static libraries: release-libs.sh returns at once when
+# $(THIRD_PARTY) holds a build made by the same script (its checksum, not
+# file times: the package's copy of the script is as good as the original).
+# Then a sub-make with its own build directory and flags; the sanitizer and
 # optimisation settings of the calling make (make asan) do not apply.
-release: $(THIRD_PARTY)/prefix/.done
+release: $(DEPS_STAMP)
+	@OUT=$(THIRD_PARTY) sh scripts/release-libs.sh
 	@$(MAKE) --no-print-directory BUILD=$(RELEASE) BIN=$(RELEASE)/bin \
 		SAN= OPT=-O2 RELEASE_LINK=1 THIRD_PARTY=$(abspath $(THIRD_PARTY)) all
 
@@ -186,12 +198,12 @@ package: release
 	@BIN=$(RELEASE)/bin THIRD_PARTY=$(THIRD_PARTY) sh scripts/package.sh
 
 format-check:
-	@clang-format --dry-run --Werror src/*/*.c src/*/*.h
+	@clang-format --dry-run --Werror $(SRC)/*/*.c $(SRC)/*/*.h
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--include=$(firstword $(wildcard /usr/include/jansson.h /usr/local/include/jansson.h)) \
-		--std=c11 -Isrc src
+		--std=c11 -I$(SRC) $(SRC)
 
 clean:
 	rm -rf build $(BIN) SA_QRadar_SOAR dist tests/out

@@ -4,13 +4,15 @@
 # setup page's browser test: Debian's Chromium driven by playwright-core
 # from npm). As root it runs apt-get; otherwise it prints the exact
 # command to run.
-# The release build (scripts/release-libs.sh) also needs cmake, dpkg-dev and
-# a deb-src entry for `apt-get source curl libxml2`: when the machine has
-# none, one is made from its own Debian deb entries (same archive, suites
-# and keyring).
+# The release build (scripts/release-libs.sh: static libraries for musl
+# from Debian's source packages) also needs musl-tools, perl (OpenSSL's
+# Configure), the kernel headers, cmake, dpkg-dev and a deb-src entry for
+# `apt-get source`: when the machine has none, one is made from its own
+# Debian deb entries (same archive, suites and keyring).
 set -eu
-PKGS="gcc make pkg-config libcurl4-openssl-dev libjansson-dev zlib1g-dev \
-libssl-dev libxml2-dev python3 openssl ca-certificates cmake dpkg-dev"
+PKGS="gcc libc6-dev make pkg-config libcurl4-openssl-dev libjansson-dev \
+zlib1g-dev libssl-dev libxml2-dev python3 openssl ca-certificates \
+musl-tools perl linux-libc-dev cmake dpkg-dev"
 if [ "${1:-}" = --tests ]; then
 	PKGS="$PKGS file binutils chromium fonts-dejavu-core"
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

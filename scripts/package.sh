@@ -2,10 +2,14 @@
 # make package: stages SA_QRadar_SOAR/ and writes
 # $DIST/SA_QRadar_SOAR-<version>.spl (a tar.gz with the app folder on top).
 # Executables 755, everything else 644, directories 755; no local/, no
-# local.meta, the C sources shipped beside the binaries for AppInspect, the
-# licences of the statically linked libraries in licenses/.
+# local.meta, the licences of musl and the statically linked libraries in
+# licenses/, and for AppInspect's manual review the C sources in src/ with
+# what rebuilds the binaries from them alone (`cd src && make release`:
+# the Makefile and scripts/deps.sh, scripts/release-libs.sh beside the
+# sources' folders). The README ships without its repository-only parts
+# (between <!-- repository only --> and <!-- /repository only -->).
 # BIN: the release binaries (make release); every executable in it ships.
-# THIRD_PARTY: where scripts/release-libs.sh built libcurl and libxml2.
+# THIRD_PARTY: where scripts/release-libs.sh built the static libraries.
 set -eu
 BIN=${BIN:-build/release/bin}
 THIRD_PARTY=${THIRD_PARTY:-build/release/3p}
@@ -16,31 +20,27 @@ cd "$top"
 version=$(sed -n 's/^version *= *//p' default/app.conf | head -n 1)
 build=$(git rev-list --count HEAD 2>/dev/null || echo 1)
 rm -rf "$STAGE"
-mkdir -p "$STAGE/bin" "$STAGE/src" "$DIST"
+mkdir -p "$STAGE/bin" "$STAGE/src/scripts" "$STAGE/samples" "$DIST"
 cp -R default metadata README appserver static "$STAGE/"
-cp README.md "$STAGE/README.md"
+cp samples/*.json samples/*.csv "$STAGE/samples/"
+awk '/^<!-- repository only -->$/ { skip = 1 } !skip { print } /^<!-- \/repository only -->$/ { skip = 0 }' \
+	README.md >"$STAGE/README.md"
 cp -R src/. "$STAGE/src/"
-cp Makefile scripts/release-libs.sh "$STAGE/src/"
+cp Makefile "$STAGE/src/"
+cp scripts/deps.sh scripts/release-libs.sh "$STAGE/src/scripts/"
 for b in "$BIN"/*; do
 	[ -f "$b" ] && [ -x "$b" ] && cp "$b" "$STAGE/bin/"
 done
 [ -f "$STAGE/bin/qradar_soar" ] || { echo "package: $BIN/qradar_soar is not built (make release)" >&2; exit 1; }
-# Licences: libcurl and libxml2 as built, OpenSSL, jansson and zlib from
-# the Debian packages whose .a files were linked.
+# Licences of what was linked, as scripts/release-libs.sh recorded it.
 lic=$THIRD_PARTY/prefix/licenses
-[ -f "$lic/curl.txt" ] || { echo "package: $lic is missing (make release)" >&2; exit 1; }
+[ -f "$lic/musl.txt" ] || { echo "package: $lic is missing (make release)" >&2; exit 1; }
 mkdir -p "$STAGE/licenses"
 cp "$lic"/*.txt "$STAGE/licenses/"
 {
-	echo "The binaries in bin/ are statically linked with:"
+	echo "The executables in bin/ are statically linked (x86-64, no shared"
+	echo "library, no loader) with these libraries, their licences beside this file:"
 	cat "$THIRD_PARTY/prefix/VERSIONS"
-	for p in libssl-dev:openssl libjansson-dev:jansson zlib1g-dev:zlib; do
-		deb=${p%%:*}
-		name=${p#*:}
-		echo "$name $(dpkg-query -W -f='${Version}' "$deb"), Debian package $deb (static library)"
-		cp "/usr/share/doc/$deb/copyright" "$STAGE/licenses/$name.txt"
-	done
-	echo "and dynamically with the host's glibc."
 } >"$STAGE/licenses/THIRD-PARTY"
 # the build number changes with every release (app.conf [install] build)
 sed -i "s/^build = .*/build = $build/" "$STAGE/default/app.conf"
