@@ -44,7 +44,20 @@ try:
     ok(cam.get("supports_adhoc") is True and "create" in cam.get("task", []),
        "param._cam is JSON and supports ad hoc runs")
 except ValueError as e:
+    cam = {}
     ok(False, "param._cam is JSON", e)
+
+# What Apps Manager and AppInspect's manual review show: who made the app,
+# one version everywhere (app.conf twice, the CAM metadata).
+app_conf = confs.get("app.conf", {})
+version = app_conf.get("id", {}).get("version", "")
+ok(re.match(r"^\d+\.\d+\.\d+$", version) and app_conf.get("launcher", {}).get("version") == version,
+   "app.conf: [id] and [launcher] carry one X.Y.Z version", app_conf.get("launcher"))
+author = app_conf.get("launcher", {}).get("author", "")
+ok(author and not re.search(r"maintainers|todo|example|changeme|your name|unknown", author, re.I),
+   "app.conf: [launcher] author names who made the app", author)
+ok([version] == [v for t in cam.get("technology", []) for v in t.get("version", [])],
+   "param._cam carries the app's version", cam.get("technology"))
 
 spec_keys = set()
 with open(os.path.join(TOP, "README", "alert_actions.conf.spec"), encoding="utf-8") as fh:
