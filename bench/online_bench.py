@@ -52,7 +52,7 @@ def per_invocation(emu, home):
     for i in range(INVOCATIONS):
         res = os.path.join(emu.workdir, "inv%d.csv.gz" % i)
         al.write_results(res, ["_time", "event_id", "rule_title", "severity", "src"],
-                         [{"_time": "1714557600", "event_id": "inv-%d" % i, "rule_title": "Inv %d" % i,
+                         [{"_time": "1714557600", "event_id": "INV%d@@notable@@i" % i, "rule_title": "Inv %d" % i,
                            "severity": "High", "src": "10.1.0.%d" % (i % 250)}])
         data = al.payload(emu, res, al.base_config(emu))
         t0 = time.time()
@@ -76,7 +76,7 @@ def main():
         emu.soar_ctl("POST", "/_emu/reset", {"keep_sessions": False})
         res = os.path.join(emu.workdir, "bench.csv.gz")
         al.write_results(res, ["_time", "event_id", "rule_title", "severity", "src"],
-                         [{"_time": "1714557600", "event_id": "bench-%d" % i,
+                         [{"_time": "1714557600", "event_id": "B%d@@notable@@b" % i,
                            "rule_title": "Bench %d" % i, "severity": "High",
                            "src": "10.0.%d.%d" % (i // 250 % 250, i % 250)} for i in range(ROWS)])
         conf = al.base_config(emu, num_events=str(ROWS))

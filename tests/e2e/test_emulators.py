@@ -87,6 +87,15 @@ def start(script, args, tmp, name):
     raise RuntimeError("%s did not become ready" % script)
 
 
+def saved_conf(tmp):
+    """A savedsearches.conf the app ships: a disabled scheduled alert."""
+    path = os.path.join(tmp, "savedsearches.conf")
+    with open(path, "w") as fh:
+        fh.write("[Shipped - disabled]\ndisabled = 1\nsearch = | makeresults\nenableSched = 1\n"
+                 "cron_schedule = */5 * * * *\naction.qradar_soar = 1\n")
+    return path
+
+
 def ctl(port, method, path, obj=None):
     r = http(None, method, "http://127.0.0.1:%d%s" % (port, path), obj)
     return r.json()
@@ -253,6 +262,52 @@ def test_soar(ctx, info, certs):
     ok(r.status == 200 and len(r.json()) == 2, "SOAR: two artifacts listed", r)
     r = http(ctx, "POST", url + "/comments", {"text": {"format": "text", "content": "hello"}}, basic)
     ok(r.status == 200 and r.json()["text"] == "hello", "SOAR: comment created", r)
+    r = http(ctx, "GET", url + "/comments", headers=basic)
+    ok(r.status == 200 and [c["text"] for c in r.json()] == ["hello"], "SOAR: comments listed", r)
+
+    cur = http(ctx, "GET", url, headers=basic).json()
+    close = {"field": "plan_status", "old_value": {"id": "A"}, "new_value": {"id": "C"}}
+    r = http(ctx, "PATCH", url, {"changes": [close], "version": cur["vers"]}, basic)
+    ok(r.status == 400 and "resolution_id" in (r.json() or {}).get("message", ""),
+       "SOAR: closing without the fields required on close -> 400", r)
+    r = http(ctx, "PATCH", url, {"changes": [
+        close, {"field": "resolution_id", "old_value": {"id": None}, "new_value": {"id": 8}},
+        {"field": "resolution_summary", "old_value": {"textarea": None},
+         "new_value": {"textarea": {"format": "html", "content": "<p>dup of 1</p>"}}}],
+        "version": cur["vers"]}, basic)
+    ok(r.status == 200 and r.json()["success"] is True, "SOAR: closing with resolution succeeds", r)
+    closed = http(ctx, "GET", url, headers=basic).json()
+    ok(closed["plan_status"] == "C" and isinstance(closed.get("end_date"), int)
+       and closed["resolution_id"] == 8 and closed["resolution_summary"] == "<p>dup of 1</p>",
+       "SOAR: a closed case has end_date, resolution_id and resolution_summary", closed)
+    qc = {"filters": [{"conditions": [
+        {"field_name": "plan_status", "method": "equals", "value": "C"},
+        {"field_name": "end_date", "method": "gte", "value": closed["end_date"]},
+        {"field_name": "properties.splunk_notable_event_id", "method": "has_a_value"}]}],
+        "sorts": [{"field_name": "end_date", "type": "asc"}], "start": 0, "length": 100}
+    r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged?return_level=normal"
+             "&field_handle=splunk_notable_event_id", qc, basic)
+    j = r.json() or {}
+    ok(r.status == 200 and [d["id"] for d in j.get("data", [])] == [iid]
+       and list(j["data"][0]["properties"]) == ["splunk_notable_event_id"],
+       "SOAR: closed cases found by end_date gte; field_handle limits properties", r)
+    r = http(ctx, "PATCH", url, {"changes": [{"field": "plan_status", "old_value": {"id": "C"},
+                                             "new_value": {"id": "A"}}], "version": closed["vers"]}, basic)
+    reopened = http(ctx, "GET", url, headers=basic).json()
+    ok(r.status == 200 and reopened["plan_status"] == "A" and reopened["end_date"] is None,
+       "SOAR: re-opening clears end_date", reopened)
+    j = ctl(cp, "POST", "/_emu/close/%s" % iid, {"resolution_summary": "again"})
+    ok(j.get("plan_status") == "C" and j.get("resolution_id") == 8,
+       "SOAR control: a re-opened case keeps its resolution; closing it again needs no new one", j)
+    j = ctl(cp, "POST", "/_emu/close/%s" % iid, {})
+    ok("already closed" in j.get("error", ""), "SOAR control: closing a closed case is refused", j)
+    ctl(cp, "POST", "/_emu/reopen/%s" % iid)
+    j = ctl(cp, "POST", "/_emu/close/%s" % iid, {"resolution_id": "Not an Issue", "resolution_summary": "fp",
+                                                 "end_date": 1700000000123})
+    ok(j.get("plan_status") == "C" and j.get("end_date") == 1700000000123 and j.get("resolution_id") == 9,
+       "SOAR control: close with a given end_date and resolution label", j)
+    j = ctl(cp, "POST", "/_emu/reopen/%s" % iid)
+    ok(j.get("plan_status") == "A" and j.get("end_date") is None, "SOAR control: re-open", j)
 
     ctl(cp, "POST", "/_emu/fault", {"path": "/incidents/query_paged$", "status": 503, "retry_after": "1"})
     r = http(ctx, "POST", base + "/rest/orgs/201/incidents/query_paged", q, basic)
@@ -339,7 +394,20 @@ def test_splunkd(ctx, info, tmp):
     ok(r.status == 400 and r.json()["success"] is False, "splunkd: notable_update refuses JSON bodies", r)
     r = http(ctx, "POST", nb, urllib.parse.urlencode({"comment": "c", "output_mode": "json"}),
              dict(A, **{"Content-Type": FORM}))
-    ok(r.status == 400, "splunkd: notable_update without ruleUIDs -> 400", r)
+    ok(r.status == 200 and r.json()["success"] is False,
+       "splunkd: notable_update without ruleUIDs -> success false, as ES answers", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "not-a-notable", "comment": "c",
+                                                      "output_mode": "json"}), dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400 and r.json()["message"] == "ValueError: Invalid rule_id value.",
+       "splunkd: notable_update refuses a malformed rule id as ES does", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "status": "Closed",
+                                                      "output_mode": "json"}), dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400 and r.json()["message"] == "ValueError: Invalid status value.",
+       "splunkd: notable_update refuses a status that is not a number", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "output_mode": "json"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400 and "One of comment, owner, status, urgency" in r.json()["message"],
+       "splunkd: notable_update with nothing to change -> 400", r)
     r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "comment": "c"}),
              {"Authorization": "Splunk user-session-key", "Content-Type": FORM})
     ok(r.status == 403, "splunkd: notable_update without edit_notable_events -> 403", r)
@@ -347,6 +415,38 @@ def test_splunkd(ctx, info, tmp):
                                                       "output_mode": "json"}), dict(AN, **{"Content-Type": FORM}))
     ok(r.status == 200 and r.json() and r.json()["message"] == "1 event updated successfully",
        "splunkd: notable_update form-encoded succeeds", r)
+    for _ in range(2):
+        r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "status": "5",
+                                                          "comment": "closed", "output_mode": "json"}),
+                 dict(AN, **{"Content-Type": FORM}))
+    ok(r.status == 200 and r.json()["success"] is True,
+       "splunkd: closing a closed notable is accepted (no transition check by id)", r)
+    hist = ctl(cp, "GET", "/_emu/state")["notables"].get("x@@notable@@y", [])
+    ok([(h["status"], h["comment"]) for h in hist] == [(None, "QRadar SOAR Case ID: 7"), ("5", "closed"),
+                                                      ("5", "closed")],
+       "splunkd: each notable's status changes are recorded in order", hist)
+    ctl(cp, "POST", "/_emu/es", {"installed": False})
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "comment": "c"}),
+             dict(AN, **{"Content-Type": FORM}))
+    ok(r.status == 404, "splunkd: no Enterprise Security -> notable_update 404", r)
+    ctl(cp, "POST", "/_emu/es", {"installed": True})
+    ss = base + "/servicesNS/nobody/SA_QRadar_SOAR/saved/searches/Shipped%20-%20disabled"
+    r = http(ctx, "GET", ss + "?output_mode=json", headers=AN)
+    ok(r.status == 200 and r.json()["entry"][0]["content"].get("disabled") == "1",
+       "splunkd: the app's shipped saved searches are served (sync disabled)", r)
+    r = http(ctx, "POST", ss + "?output_mode=json", urllib.parse.urlencode({"disabled": "0"}),
+             dict(AN, **{"Content-Type": FORM}))
+    ok(r.status == 403, "splunkd: enabling a saved search needs admin_all_objects", r)
+    r = http(ctx, "POST", ss + "?output_mode=json", urllib.parse.urlencode({"disabled": "0"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["disabled"] == "0",
+       "splunkd: saved search enabled by POST disabled=0", r)
+    r = http(ctx, "POST", ss + "/disable?output_mode=json", "", dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 200 and r.json()["entry"][0]["content"]["disabled"] == "1",
+       "splunkd: saved search disabled by POST .../disable", r)
+    r = http(ctx, "POST", ss + "?output_mode=json", urllib.parse.urlencode({"bogus": "1"}),
+             dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400, "splunkd: unknown saved search argument -> 400", r)
 
     cu = base + "/servicesNS/nobody/SA_QRadar_SOAR/configs/conf-alert_actions/qradar_soar?output_mode=json"
     r = http(ctx, "POST", cu, urllib.parse.urlencode({"param.host": "soar.example.com", "param.port": "443"}),
@@ -539,7 +639,8 @@ def main():
         top = os.path.dirname(os.path.dirname(HERE))
         p, spl = start("splunkd_emu.py", tls + ["--app-dir", app, "--collections",
                                                 os.path.join(top, "default", "collections.conf"),
-                                                "--meta", os.path.join(top, "metadata", "default.meta")],
+                                                "--meta", os.path.join(top, "metadata", "default.meta"),
+                                                "--savedsearches", saved_conf(tmp)],
                        tmp, "splunkd")
         procs.append(p)
         test_splunkd(ctx, spl, tmp)

@@ -103,6 +103,8 @@ class Emulators:
                         args += ["--collections", os.path.join(top, "default", "collections.conf")]
                     if "--meta" not in args:
                         args += ["--meta", os.path.join(top, "metadata", "default.meta")]
+                    if "--savedsearches" not in args:
+                        args += ["--savedsearches", os.path.join(top, "default", "savedsearches.conf")]
                 p, self.splunkd = start("splunkd_emu.py", tls + args, self.workdir, "splunkd")
                 self.procs.append(p)
             if self.want_proxy:

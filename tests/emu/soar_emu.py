@@ -642,11 +642,13 @@ class SoarEmu:
             arts = [self.check_artifact(a, None) for a in obj["artifacts"]]
         if isinstance(obj, dict) and obj.get("comments"):
             raise BadRequest("Comments are not accepted on incident creation")
+        if inc.get("plan_status") == "C":
+            self.check_close(inc)
         inc["id"] = self.next_inc
         self.next_inc += 1
         inc.update({"org_id": oid, "vers": 1, "create_date": now_ms(),
                     "inc_last_modified_date": now_ms(), "creator_id": principal.get("user_id"),
-                    "end_date": None})
+                    "end_date": now_ms() if inc.get("plan_status") == "C" else None})
         inc.setdefault("owner_id", principal.get("user_id"))
         self.fill_incident(inc)
         self.incidents[inc["id"]] = inc
@@ -700,6 +702,30 @@ class SoarEmu:
         if isinstance(v, dict) and "content" in v:
             v = v["content"]
         return v.lower() if isinstance(v, str) else v
+
+    def check_close(self, inc):
+        """Closing needs every field marked required "close" (soar-api.md §3.2:
+        "a value is required before the object (incident) can be closed")."""
+        for f in self.fields:
+            if f.get("required") != "close":
+                continue
+            p = f.get("prefix")
+            v = (inc.get(p) or {}).get(f["name"]) if p else inc.get(f["name"])
+            if isinstance(v, dict) and "content" in v:
+                v = v["content"]
+            if v is None or v == "" or v == []:
+                label = "%s.%s" % (p, f["name"]) if p else f["name"]
+                raise BadRequest("A value is required for field '%s' (%s) to close the incident"
+                                 % (label, f["text"]))
+
+    def status_changed(self, inc, was):
+        """The server keeps end_date: set when a case closes, cleared when it
+        is re-opened."""
+        now = inc.get("plan_status")
+        if now == "C" and was != "C":
+            inc["end_date"] = now_ms()
+        elif now != "C" and was == "C":
+            inc["end_date"] = None
 
     def _match(self, inc, c):
         if not isinstance(c, dict) or "field_name" not in c or "method" not in c:
@@ -786,6 +812,16 @@ class SoarEmu:
         if paged:
             rows = rows[start:start + length]
         data = [self.partial(self.render(i, q)) if rl == "partial" else self.render(i, q) for i in rows]
+        fh = dict(q).get("field_handle")
+        if fh is not None and fh != "-1":
+            # field_handle names the custom fields to return (soar-api.md §6.1)
+            f = next((x for x in self.fields if x.get("prefix") == "properties"
+                      and (x["name"] == fh or str(x["id"]) == fh)), None)
+            if f is None:
+                raise BadRequest("Unable to find object with ID %s" % fh)
+            for d in data:
+                props = d.get("properties") or {}
+                d["properties"] = {f["name"]: props.get(f["name"])}
         if not paged:
             return jresp(200, data)
         return jresp(200, {"recordsTotal": total, "recordsFiltered": filt, "data": data})
@@ -861,6 +897,13 @@ class SoarEmu:
                                      if p else self.render(inc, q).get(f["name"])})
         rec = {"inc_id": inc["id"], "body": obj, "version_at_request": inc["vers"]}
         self.patches.append(rec)
+        if not failures:
+            after = copy.deepcopy(inc)
+            for f, oldv, newv, ch in plan:
+                p = f.get("prefix")
+                (after.setdefault(p, {}) if p else after)[f["name"]] = newv
+            if after.get("plan_status") == "C" and inc.get("plan_status") != "C":
+                self.check_close(after)
         if failures:
             rec["success"] = False
             names = ", ".join(str(x["field"]) if isinstance(x["field"], str) else
@@ -871,11 +914,11 @@ class SoarEmu:
                                           "edit by another user.  The following field(s) were in "
                                           "conflict:  %s." % names,
                                "field_failures": failures})
+        was = inc.get("plan_status")
         for f, oldv, newv, ch in plan:
             p = f.get("prefix")
             (inc.setdefault(p, {}) if p else inc)[f["name"]] = newv
-            if f["name"] == "plan_status" and newv == "C":
-                inc["end_date"] = now_ms()
+        self.status_changed(inc, was)
         inc["vers"] += 1
         inc["inc_last_modified_date"] = now_ms()
         self.index(inc)
@@ -901,11 +944,16 @@ class SoarEmu:
         new.update(keep)
         if new.get("plan_status") is None:
             new["plan_status"] = inc["plan_status"]
+        if new["plan_status"] == "C" and inc["plan_status"] != "C":
+            self.check_close(new)
+        new["end_date"] = inc.get("end_date")
+        was = inc["plan_status"]
         new["vers"] = inc["vers"] + 1
         new["inc_last_modified_date"] = now_ms()
         self.fill_incident(new)
         inc.clear()
         inc.update(new)
+        self.status_changed(inc, was)
         self.index(inc)
         return jresp(200, self.render(inc, q))
 
@@ -958,13 +1006,47 @@ class SoarEmu:
                 return 200, out
             m = re.match(r"^/_emu/close/(\d+)$", path)
             if m and method == "POST":
+                # closed in the UI: the close form asks for the fields marked
+                # required "close" (a body without them uses the defaults an
+                # analyst would pick: Resolved, a one-line summary)
                 inc = self.incidents.get(int(m.group(1)))
                 if not inc:
                     return 404, {"error": "no such incident"}
-                inc["plan_status"] = "C"
-                inc["end_date"] = now_ms()
+                body = obj if obj is not None else {
+                    "resolution_id": "Resolved", "resolution_summary": "Closed in the emulator"}
+                if inc.get("plan_status") == "C":
+                    return 400, {"error": "incident %d is already closed" % inc["id"]}
+                try:
+                    after = copy.deepcopy(inc)
+                    for k, v in body.items():
+                        if k == "end_date":
+                            continue
+                        f = self.field(k, None)
+                        if f is None or f.get("read_only"):
+                            raise BadRequest("cannot set '%s' when closing" % k)
+                        after[k] = self.check_value(f, v, k)
+                    after["plan_status"] = "C"
+                    self.check_close(after)
+                except BadRequest as e:
+                    return 400, {"error": str(e)}
+                inc.clear()
+                inc.update(after)
+                inc["end_date"] = body.get("end_date", now_ms())
                 inc["vers"] += 1
-                return 200, inc
+                inc["inc_last_modified_date"] = now_ms()
+                return 200, self.render(inc, [])
+            m = re.match(r"^/_emu/reopen/(\d+)$", path)
+            if m and method == "POST":
+                inc = self.incidents.get(int(m.group(1)))
+                if not inc:
+                    return 404, {"error": "no such incident"}
+                if inc.get("plan_status") != "C":
+                    return 400, {"error": "incident %d is not closed" % inc["id"]}
+                inc["plan_status"] = "A"
+                inc["end_date"] = None
+                inc["vers"] += 1
+                inc["inc_last_modified_date"] = now_ms()
+                return 200, self.render(inc, [])
             m = re.match(r"^/_emu/bump/(\d+)$", path)
             if m and method == "POST":  # a concurrent edit by "another user"
                 inc = self.incidents.get(int(m.group(1)))

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+import time
 import urllib.parse
 from xml.sax.saxutils import escape
 
@@ -48,7 +49,18 @@ DEFAULT_CONFIG = {
              "app": {"install": {"is_configured": "0"}, "ui": {"setup_view": "setup_page"}}},
     "restmap": [],
     "app_dir": None,
+    # Enterprise Security present: /services/notable_update answers
+    "es_installed": True,
 }
+
+# ES's notable_update accepts rule ids of this shape only (its handler's
+# check); the same as notable event_ids: <uuid>@@<index>@@<hash>
+RULE_ID_RX = re.compile(r"^[A-Za-z0-9-]+@@[A-Za-z0-9_.-]+@@[A-Za-z0-9]+$")
+URGENCIES = ("informational", "low", "medium", "high", "critical")
+# saved/searches/{name} POST: the settings a scheduled alert has
+SAVED_SEARCH_ARGS = re.compile(r"^(disabled|is_scheduled|cron_schedule|description|search|"
+                               r"enableSched|schedule_window|max_concurrent|"
+                               r"(action|alert|dispatch|counttype|relation|quantity)(\..*)?)$")
 
 
 def form_or_json(headers, body):
@@ -97,6 +109,10 @@ class SplunkdEmu:
             self.alert_html = None
             self.app_state = {"configured": "0", "reloads": 0}
             self.notable_updates = []
+            # per rule id, as ES's incident_review keeps them: every change
+            # {time, status, owner, urgency, comment, user}, oldest first
+            self.notables = {}
+            self.es_installed = bool(self.cfg.get("es_installed", True))
             self.messages = {}
             self.writes = []
             self.web_sessions = {}
@@ -187,13 +203,10 @@ class SplunkdEmu:
         with self.lock:
             if rest.startswith("/storage/passwords"):
                 return self.r_passwords(method, rest, app, form, caps, json_mode, path)
-            m = re.match(r"^/saved/searches/([^/]+)$", rest)
-            if m and method == "GET":
-                name = urllib.parse.unquote(m.group(1))
-                for (o, a, n), c in self.saved.items():
-                    if n == name and (app in ("-", a)) and (owner in ("-", "nobody", o)):
-                        return self.feed([self.entry(n, c, a, o, path)], json_mode)
-                return err(404, "Could not find object id=%s" % name, json_mode)
+            m = re.match(r"^/saved/searches/([^/]+)(/enable|/disable)?$", rest)
+            if m:
+                return self.r_saved(method, urllib.parse.unquote(m.group(1)), m.group(2), owner,
+                                    app, form, caps, json_mode, path, user)
             m = re.match(r"^/alerts/alert_actions/([^/]+)$", rest)
             if m:
                 return self.r_conf(method, "alert_actions", urllib.parse.unquote(m.group(1)), form,
@@ -395,29 +408,96 @@ class SplunkdEmu:
         self.writes.append({"what": "conf-%s/%s" % (file, stanza), "user": user, "form": form})
         return self.feed([self.entry(stanza, dict(conf[stanza]), path=path)], json_mode)
 
+    # ---- saved searches -------------------------------------------------------
+    def r_saved(self, method, name, action, owner, app, form, caps, json_mode, path, user):
+        hit = None
+        for (o, a, n), c in self.saved.items():
+            if n == name and (app in ("-", a)) and (owner in ("-", "nobody", o)):
+                hit = (o, a, n)
+        if hit is None:
+            return err(404, "Could not find object id=%s" % name, json_mode)
+        c = self.saved[hit]
+        if method == "GET" and not action:
+            return self.feed([self.entry(name, c, hit[1], hit[0], path)], json_mode)
+        if method != "POST":
+            return err(405, "Method not allowed", json_mode)
+        if form is None:
+            return err(400, "Request body must be form-encoded", json_mode)
+        if "admin_all_objects" not in caps:
+            return err(403, "You (user=%s) do not have permission to perform this operation "
+                            "(requires capability: admin_all_objects)." % user, json_mode)
+        if action:
+            if form:
+                return err(400, "Argument \"%s\" is not supported by this handler." % form[0][0],
+                           json_mode)
+            c["disabled"] = "1" if action == "/disable" else "0"
+        else:
+            for k, v in form:
+                if k == "output_mode":
+                    continue
+                if not SAVED_SEARCH_ARGS.match(k):
+                    return err(400, "Argument \"%s\" is not supported by this handler." % k,
+                               json_mode)
+                if k == "disabled":
+                    if v.lower() not in ("0", "1", "true", "false"):
+                        return err(400, "Invalid value for disabled: %s" % v, json_mode)
+                    v = "1" if v.lower() in ("1", "true") else "0"
+                c[k] = v
+        self.writes.append({"what": "saved/searches/%s%s" % (name, action or ""), "user": user,
+                            "form": form})
+        return self.feed([self.entry(name, c, hit[1], hit[0], path)], json_mode)
+
     # ---- notable_update / messages --------------------------------------------
     def r_notable(self, method, form, ctype, caps, query, user):
+        """ES's notable_update (its persist handler): by ruleUIDs it writes a
+        review record per id without looking the notable up (an unknown but
+        well-formed id "succeeds"), and without a transition check (closing a
+        closed notable adds another record); malformed ids and values are
+        refused with ValueError messages."""
         def fail(st, msg):
             return emucommon.jresp(st, {"success": False, "message": msg})
+        if not self.es_installed:
+            return err(404, "Not Found: /notable_update", dict(query).get("output_mode") == "json")
         if method != "POST":
-            return fail(405, "Method not allowed")
+            return fail(405, "Invalid method for this endpoint")
         if form is None or ctype != "application/x-www-form-urlencoded":
             return fail(400, "notable_update requires application/x-www-form-urlencoded "
                              "(got %s)" % (ctype or "no body"))
         if "edit_notable_events" not in caps:
             return fail(403, "User %s does not have the edit_notable_events capability" % user)
-        rule_uids = [v for k, v in form if k == "ruleUIDs"]
+        rule_uids = [v for k, v in form if k in ("ruleUIDs", "ruleUIDs[]")]
         fd = dict(form)
-        allowed = {"ruleUIDs", "comment", "status", "urgency", "newOwner", "searchID",
-                   "disposition", "output_mode"}
+        allowed = {"ruleUIDs", "ruleUIDs[]", "comment", "status", "urgency", "newOwner",
+                   "searchID", "disposition", "output_mode"}
         bad = sorted(set(fd) - allowed)
         if bad:
             return fail(400, "Unknown parameter: %s" % bad[0])
-        if not rule_uids or any(not r for r in rule_uids):
-            return fail(400, "ruleUIDs is required")
-        if not fd.get("comment"):
-            return fail(400, "comment is required")
+        if any(not RULE_ID_RX.match(r) for r in rule_uids):
+            return fail(400, "ValueError: Invalid rule_id value.")
+        status = fd.get("status") or None
+        if status is not None and not re.match(r"^\s*[+-]?\d+\s*$", status):
+            return fail(400, "ValueError: Invalid status value.")
+        urgency = fd.get("urgency") or None
+        if urgency is not None and urgency not in URGENCIES:
+            return fail(400, "ValueError: Invalid urgency value.")
+        owner = fd.get("newOwner") or None
+        if owner is not None and owner not in self.cfg["users"]:
+            return fail(400, "ValueError: Invalid owner value.")
+        comment = fd.get("comment", "")
+        if not any([comment, status, owner, urgency]):
+            return fail(400, "ValueError: One of comment, owner, status, urgency is required.")
+        if not rule_uids:
+            return emucommon.jresp(200, {"success": False,
+                                         "message": "No search ID or ruleUIDs were provided."})
         self.notable_updates.append({"user": user, "ruleUIDs": rule_uids, "form": form})
+        now = time.time()
+        for r in rule_uids:
+            hist = self.notables.setdefault(r, [])
+            last = hist[-1] if hist else {}
+            hist.append({"time": now, "status": status or last.get("status"),
+                         "owner": owner or last.get("owner"),
+                         "urgency": urgency or last.get("urgency"), "comment": comment,
+                         "user": user})
         mode = dict(query).get("output_mode", fd.get("output_mode"))
         msg = "%d event%s updated successfully" % (len(rule_uids), "" if len(rule_uids) == 1 else "s")
         if mode != "json":
@@ -647,7 +727,8 @@ class SplunkdEmu:
                 return 200, {"passwords": self.passwords, "saved_searches": [
                     {"owner": o, "app": a, "name": n, "content": c} for (o, a, n), c in self.saved.items()],
                     "conf": self.conf, "alert_html": self.alert_html, "app": self.app_state,
-                    "notable_updates": self.notable_updates, "messages": self.messages,
+                    "notable_updates": self.notable_updates, "notables": self.notables,
+                    "es_installed": self.es_installed, "messages": self.messages,
                     "writes": self.writes,
                     "handlers": {k: {"starts": h.starts, "stderr": h.stderr_lines[-50:]}
                                  for k, h in self.handlers.items()}}
@@ -665,6 +746,10 @@ class SplunkdEmu:
                 for n, u in obj.get("users", {}).items():
                     self.cfg["users"][n] = u
                 return 200, {"ok": True}
+            if path == "/_emu/es" and method == "POST":
+                # Enterprise Security (un)installed: notable_update 404s without it
+                self.es_installed = bool((obj or {}).get("installed", True))
+                return 200, {"ok": True, "installed": self.es_installed}
             if path == "/_emu/restmap" and method == "POST":
                 h = normalize_handler(obj, self.cfg.get("app_dir"))
                 self.cfg["restmap"] = [x for x in self.cfg["restmap"] if x["match"] != h["match"]] + [h]
@@ -736,6 +821,9 @@ def main():
     p.add_argument("--collections", action="append", default=[],
                    help="collections.conf declaring KV store collections (repeatable; default: "
                         "<app-dir>/default/collections.conf)")
+    p.add_argument("--savedsearches", action="append", default=[],
+                   help="savedsearches.conf whose stanzas the app ships (owner nobody; repeatable; "
+                        "default: <app-dir>/default/savedsearches.conf)")
     p.add_argument("--meta", action="append", default=[],
                    help="default.meta with the collections' ACLs (default: <app-dir>/metadata/default.meta)")
     args = p.parse_args()
@@ -759,6 +847,16 @@ def main():
         f = os.path.join(cfg["app_dir"] or "", sub)
         if cfg["app_dir"] and not given and os.path.isfile(f):
             cfg[key].append(f)
+    ss = list(args.savedsearches)
+    f = os.path.join(cfg["app_dir"] or "", "default", "savedsearches.conf")
+    if cfg["app_dir"] and not ss and os.path.isfile(f):
+        ss.append(f)
+    cfg["saved_searches"] = list(cfg.get("saved_searches", []))
+    for path in ss:
+        for name, content in kvstore.parse_conf(path).items():
+            if name != "default":
+                cfg["saved_searches"].append({"owner": "nobody", "app": cfg["app"], "name": name,
+                                              "content": content})
     cfg["restmap"] = [normalize_handler(h, cfg.get("app_dir")) for h in cfg.get("restmap", [])]
     if args.restmap:
         cfg["restmap"] += parse_restmap(args.restmap, cfg.get("app_dir"))

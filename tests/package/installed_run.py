@@ -19,7 +19,7 @@ with al.harness.Emulators() as emu:
     with open(emu.ca, "rb") as src, open(os.path.join(home, "etc", "auth", "cacert.pem"), "wb") as dst:
         dst.write(src.read())
     res = os.path.join(emu.workdir, "results.csv.gz")
-    al.write_results(res, ["rule_title", "event_id"], [{"rule_title": "Installed", "event_id": "E9"}])
+    al.write_results(res, ["rule_title", "event_id"], [{"rule_title": "Installed", "event_id": "E9@@notable@@e9"}])
     al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
     if libdir:
         # al.run copies os.environ for the child; the emulators are

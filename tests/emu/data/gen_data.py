@@ -69,6 +69,8 @@ F = [
     fld(31, "assessment", "Assessment", "textarea", prefix="pii", read_only=True),
     fld(32, "alberta_health_risk_assessment", "Alberta Health Risk Assessment", "boolean", prefix="gdpr"),
     fld(33, "harm_likely", "Is harm likely?", "boolean", prefix="gdpr"),
+    # set by the server when the case closes, cleared when it is re-opened
+    fld(34, "end_date", "Date Closed", "datetimepicker", read_only=True, changeable=False),
     # custom fields (prefix "properties")
     fld(301, "splunk_notable_event_id", "Splunk Notable Event ID", "text", prefix="properties", internal=False),
     fld(302, "splunk_search_name", "Splunk Search Name", "text", prefix="properties", internal=False),
