@@ -3,6 +3,7 @@
 #include "util/names.h"
 #include "alert/delivery.h"
 #include "alert/escalate.h"
+#include "alert/note.h"
 #include "alert/pool.h"
 #include "alert/replay.h"
 #include "mapping/catalog.h"
@@ -63,10 +64,12 @@ struct run {
 	char lock_dir[4096];
 };
 
-/* A worker's own connections. */
+/* A worker's own connections, and the notes owed to the cases of its
+ * rows (NULL when note_on_update is off). */
 struct lane {
 	struct soar *soar;
 	struct splunkd *sd;
+	struct note_book *notes;
 };
 
 static double now_s(void)
@@ -247,10 +250,14 @@ static int lane_open(void *ctx, void **out, char *err, size_t n)
 		snprintf(err, n, "out of memory");
 		return -1;
 	}
-	if (soar_clone(&l->soar, r->soar, err, n) ||
+	if (r->cfg.note_on_update && !(l->notes = note_book_new()))
+		snprintf(err, n, "out of memory");
+	if ((r->cfg.note_on_update && !l->notes) ||
+	    soar_clone(&l->soar, r->soar, err, n) ||
 	    splunkd_clone(&l->sd, r->sd, err, n)) {
 		warnf("a worker did not start (%s); its rows go to another",
 		      err);
+		note_book_free(l->notes);
 		soar_free(l->soar);
 		free(l);
 		return -1;
@@ -259,11 +266,62 @@ static int lane_open(void *ctx, void **out, char *err, size_t n)
 	return 0;
 }
 
+/* One note per case the lane's rows changed (note.h), once they all ran. */
+static void add_notes(struct run *r, struct lane *l)
+{
+	struct note_about about = { r->p.search_name, r->p.owner,
+				    text_trigger_time(r->p.sid) };
+	char err[2048], sig[2300];
+	size_t i;
+
+	if (about.when_s < 0)
+		about.when_s = text_now_ms() / 1000;
+	for (i = 0; i < note_book_size(l->notes); i++) {
+		const struct note_entry *e = note_book_get(l->notes, i);
+		char *text;
+		int rc;
+
+		if (!note_needed(e))
+			continue;
+		text = note_text(&about, e, &r->cat);
+		rc = text ? soar_add_note(l->soar, e->case_id, text, err,
+					  sizeof(err))
+			  : SOAR_NOMEM;
+		free(text);
+		if (rc == SOAR_OK) {
+			infof("rid=%s: added a note to QRadar SOAR case %lld (%zu fields changed, %zu new artifacts)",
+			      e->rid, e->case_id, json_object_size(e->changed),
+			      json_array_size(e->added));
+			continue;
+		}
+		if (!text)
+			snprintf(err, sizeof(err), "out of memory");
+		snprintf(sig, sizeof(sig),
+			 "Could not add a note to QRadar SOAR case %lld: %s",
+			 e->case_id, err);
+		errorf("rid=%s: %s", e->rid, sig);
+		{
+			char id[32];
+			const char *extra[] = { "case_id",  id,
+						"event_id", e->event_id,
+						"outcome",  "note_failed",
+						NULL };
+
+			snprintf(id, sizeof(id), "%lld", e->case_id);
+			log_cam(LOG_ERROR, &r->cam, e->rid, e->orig_sid,
+				e->orig_rid, sig, "failure", extra);
+		}
+		worse(r, rc == SOAR_NOMEM ? EXIT_INTERNAL : EXIT_NOTABLE);
+	}
+}
+
 static void lane_close(void *ctx, void *lane)
 {
 	struct lane *l = lane;
 
-	(void)ctx;
+	if (l->notes)
+		add_notes(ctx, l);
+	note_book_free(l->notes);
 	soar_free(l->soar);
 	splunkd_free(l->sd);
 	free(l);
@@ -366,6 +424,16 @@ static void lane_run(void *ctx, void *lane, void *job)
 	escalate_row(&r->esc, l->soar, l->sd, j->row, &res);
 	delivery_settle(&r->dl, l->sd, j, &res, now_s());
 	collect(r, j->row, &res);
+	if (l->notes &&
+	    (res.outcome == ESC_CREATED || res.outcome == ESC_UPDATED) &&
+	    note_book_add(l->notes, res.case_id, res.outcome == ESC_CREATED,
+			  j->row->cr.dedup_key, res.changed, res.added,
+			  j->row->rid, j->row->orig_sid, j->row->orig_rid)) {
+		errorf("rid=%s: out of memory noting the changes of case %lld",
+		       j->row->rid, res.case_id);
+		worse(r, EXIT_INTERNAL);
+	}
+	escalate_result_free(&res);
 	job_free(j);
 }
 
@@ -409,6 +477,7 @@ static void send_batch(struct run *r, struct pool *pool,
 		escalate_fail(&res, ESC_INTERNAL, err);
 		delivery_settle(&r->dl, r->sd, j, &res, now_s());
 		collect(r, j->row, &res);
+		escalate_result_free(&res);
 		job_free(j);
 	}
 }

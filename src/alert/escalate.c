@@ -100,14 +100,22 @@ static void escalate_case(const struct esc_ctx *x, struct soar *soar,
 	if (rc == 0 && found) {
 		res->update = 1;
 		res->case_id = json_integer_value(json_object_get(found, "id"));
-		rc = soar_update_case(soar, found, cr->changes,
-				      &res->fields_changed, res->error,
-				      sizeof(res->error));
+		res->changed = json_object();
+		res->added = json_array();
+		if (!res->changed || !res->added) {
+			snprintf(res->error, sizeof(res->error),
+				 "out of memory");
+			rc = SOAR_NOMEM;
+		}
 		if (rc == 0)
-			rc = soar_add_artifacts(soar, res->case_id,
-						cr->artifacts,
-						&res->artifacts_added,
-						res->error, sizeof(res->error));
+			rc = soar_update_case(
+				soar, found, cr->changes, &res->fields_changed,
+				res->changed, res->error, sizeof(res->error));
+		if (rc == 0)
+			rc = soar_add_artifacts(
+				soar, res->case_id, cr->artifacts,
+				&res->artifacts_added, res->added, res->error,
+				sizeof(res->error));
 	} else if (rc == 0) {
 		/* the look-before-resend needs the same lookup as above */
 		rc = soar_create_case(
@@ -193,6 +201,13 @@ void escalate_row(const struct esc_ctx *x, struct soar *soar,
 	if ((res->outcome == ESC_CREATED || res->outcome == ESC_UPDATED) &&
 	    row->event_id && row->event_id[0])
 		escalate_comment(soar, sd, row, res);
+}
+
+void escalate_result_free(struct esc_result *res)
+{
+	json_decref(res->changed);
+	json_decref(res->added);
+	res->changed = res->added = NULL;
 }
 
 void escalate_fail(struct esc_result *res, enum esc_class fail, const char *why)

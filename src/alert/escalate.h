@@ -56,6 +56,11 @@ struct esc_result {
 	char case_url[512];  /* the case in SOAR's UI, "" when unknown */
 	int fields_changed;
 	int artifacts_added;
+	/* ESC_UPDATED: mapping key → new value of each field changed, and
+	 * the artifacts added (what the case's note tells); owned, freed by
+	 * escalate_result_free; NULL otherwise */
+	json_t *changed;
+	json_t *added;
 	char error[2048];	  /* ESC_FAILED: one sentence */
 	int comment_failed;	  /* the case stands, the notable comment not */
 	char comment_error[1600]; /* why, when comment_failed */
@@ -100,6 +105,9 @@ void escalate_row(const struct esc_ctx *x, struct soar *soar,
  * its link; sets res->comment_failed and comment_error on failure. */
 void escalate_comment(struct soar *soar, struct splunkd *sd,
 		      const struct esc_row *row, struct esc_result *res);
+
+/* Frees what res owns (changed, added); res can be reused after. */
+void escalate_result_free(struct esc_result *res);
 
 /* A failed result for a row that could not be escalated at all (why: one
  * sentence), e.g. when no worker could start. */

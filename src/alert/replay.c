@@ -363,6 +363,7 @@ static void deliver_case(struct replay *rp, struct lane *l, json_t *doc)
 	int gone, lookup,
 		dup = json_is_true(json_object_get(doc, "duplicates"));
 
+	memset(&res, 0, sizeof(res));
 	memset(&row, 0, sizeof(row));
 	row.cr = (struct case_row)CASE_ROW_INIT;
 	if (read_templates(l->sd, doc, err, sizeof(err), &gone)) {
@@ -453,6 +454,7 @@ static void deliver_case(struct replay *rp, struct lane *l, json_t *doc)
 			res.case_id, res.fields_changed, res.artifacts_added);
 	settle_done(rp, l->sd, doc, what, res.case_id);
 out:
+	escalate_result_free(&res);
 	case_row_free(&row.cr);
 }
 

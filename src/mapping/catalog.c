@@ -214,6 +214,19 @@ json_t *fielddef_choice(const struct fielddef *f, const char *label)
 	return NULL;
 }
 
+const char *fielddef_label(const struct fielddef *f, const json_t *id)
+{
+	size_t i;
+	json_t *v;
+
+	if (!f || !id)
+		return NULL;
+	json_array_foreach(f->values, i, v)
+		if (json_equal(json_object_get(v, "value"), (json_t *)id))
+			return json_string_value(json_object_get(v, "label"));
+	return NULL;
+}
+
 char *fielddef_choices_text(const struct fielddef *f, char *out, size_t n)
 {
 	size_t i, o = 0;

@@ -72,6 +72,10 @@ const struct fielddef *catalog_field(const struct catalog *c, const char *key);
 /* The id (a new reference) of the enabled choice whose label equals label
  * exactly, or NULL. */
 json_t *fielddef_choice(const struct fielddef *f, const char *label);
+/* The label of the choice whose value (id) equals id, disabled and hidden
+ * ones included (a stored value may be one since disabled), borrowed from
+ * the catalog; NULL when f has no such choice. */
+const char *fielddef_label(const struct fielddef *f, const json_t *id);
 /* Whether a FieldDefValueDTO can be chosen: neither disabled nor hidden
  * (the UI does not offer those either). */
 int fielddef_choice_usable(const json_t *v);

@@ -160,6 +160,10 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 	    bool_of(conf, "api_keys", &out->api_keys, err, errlen) ||
 	    bool_of(conf, "duplicates", &out->duplicates, err, errlen))
 		goto fail;
+	out->note_on_update = 1;
+	if (!text_is_blank(str_of(conf, "note_on_update")) &&
+	    bool_of(conf, "note_on_update", &out->note_on_update, err, errlen))
+		goto fail;
 
 	out->maps = calloc(json_object_size(conf) + 1, sizeof *out->maps);
 	if (!out->maps)

@@ -9,6 +9,7 @@
  * original add-on keep working:
  *   host port org user api_keys verify duplicates num_artifacts num_events
  *   proxy_host proxy_port proxy_user
+ *   note_on_update           note on a case a run changed (default on)
  *   mapping_<key>            key = field API name or "<prefix>.<name>"
  *   artifactN                "type|value|description" (parts trimmed,
  *                            description optional), N = 1..99
@@ -36,6 +37,7 @@ struct action_config {
 	int api_keys, duplicates;
 	int num_artifacts; /* 1..QS_NUM_ARTIFACTS_MAX (util/names.h) */
 	int num_events;	   /* rows per run, 1..QS_NUM_EVENTS_MAX */
+	int note_on_update;
 	struct mapping *maps;
 	size_t nmaps;
 	struct artifact_tmpl *arts;

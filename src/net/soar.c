@@ -1096,11 +1096,23 @@ static int same(const json_t *want, const json_t *cur)
 	return json_equal(want, cur);
 }
 
-int soar_update_case(struct soar *s, const json_t *incident,
-		     const json_t *changes, int *npatched, char *err, size_t n)
+/* A change's mapping key ("name", or "prefix.name"), for the caller's
+ * record of what changed. */
+static void key_of(const char *prefix, const char *name, char *out, size_t n)
 {
-	char path[256];
+	if (prefix && *prefix)
+		snprintf(out, n, "%s.%s", prefix, name);
+	else
+		snprintf(out, n, "%s", name);
+}
+
+int soar_update_case(struct soar *s, const json_t *incident,
+		     const json_t *changes, int *npatched, json_t *changed,
+		     char *err, size_t n)
+{
+	char path[256], key[512];
 	json_t *patch = NULL, *list, *res = NULL, *cur_inc = NULL, *spec;
+	json_t *keys = NULL; /* mapping key → value of what list changes */
 	size_t i;
 	long long id = json_integer_value(json_object_get(incident, "id"));
 	int rc = SOAR_OK, attempt;
@@ -1134,6 +1146,13 @@ int soar_update_case(struct soar *s, const json_t *incident,
 			goto out;
 		}
 		list = json_object_get(patch, "changes");
+		json_decref(keys);
+		keys = json_object();
+		if (!keys) {
+			rc = SOAR_NOMEM;
+			snprintf(err, n, "out of memory");
+			goto out;
+		}
 		json_array_foreach(changes, i, spec) {
 			const char *name = json_string_value(
 				json_object_get(spec, "name"));
@@ -1159,6 +1178,8 @@ int soar_update_case(struct soar *s, const json_t *incident,
 				list, json_pack("{s:s,s:{s:O?},s:{s:O}}",
 						"field", name, "old_value", w,
 						cur, "new_value", w, want));
+			key_of(prefix, name, key, sizeof(key));
+			json_object_set(keys, key, (json_t *)want);
 		}
 		*npatched = (int)json_array_size(list);
 		if (*npatched == 0)
@@ -1169,8 +1190,11 @@ int soar_update_case(struct soar *s, const json_t *incident,
 		if (rc && rc != SOAR_CONFLICT)
 			goto out;
 		if (rc == SOAR_OK &&
-		    !json_is_false(json_object_get(res, "success")))
+		    !json_is_false(json_object_get(res, "success"))) {
+			if (changed)
+				json_object_update(changed, keys);
 			goto out;
+		}
 		json_decref(patch);
 		patch = NULL;
 		json_decref(res);
@@ -1184,6 +1208,7 @@ int soar_update_case(struct soar *s, const json_t *incident,
 		id, s->host);
 	rc = SOAR_REFUSED;
 out:
+	json_decref(keys);
 	json_decref(patch);
 	json_decref(res);
 	json_decref(cur_inc);
@@ -1261,8 +1286,8 @@ nomem:
 }
 
 int soar_add_artifacts(struct soar *s, long long case_id,
-		       const json_t *artifacts, int *nadded, char *err,
-		       size_t n)
+		       const json_t *artifacts, int *nadded, json_t *added,
+		       char *err, size_t n)
 {
 	char path[256];
 	json_t *have = NULL, *seen = NULL, *a;
@@ -1314,8 +1339,38 @@ int soar_add_artifacts(struct soar *s, long long case_id,
 		if (rc)
 			break;
 		(*nadded)++;
+		if (added)
+			json_array_append(added, a);
 	}
 	json_decref(seen);
 	json_decref(have);
+	return rc;
+}
+
+int soar_add_note(struct soar *s, long long case_id, const char *text,
+		  char *err, size_t n)
+{
+	char path[256];
+	json_t *body;
+	int rc, unknown = 0;
+
+	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/%lld/comments",
+		 s->org_id, case_id);
+	body = json_pack("{s:{s:s,s:s}}", "text", "format", "text", "content",
+			 text);
+	if (!body) {
+		snprintf(err, n, "out of memory");
+		return SOAR_NOMEM;
+	}
+	rc = call(s, "POST", path, body, 0, NULL, &unknown, err, n);
+	json_decref(body);
+	if (rc && unknown) {
+		size_t l = strlen(err);
+
+		snprintf(
+			err + l, n - l,
+			" (the note may have been added; it is not sent again)");
+		return SOAR_UNKNOWN;
+	}
 	return rc;
 }

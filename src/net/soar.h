@@ -110,14 +110,24 @@ int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
  * changes (casebuild's "changes": an array of {"name", "prefix" (absent
  * for top-level fields), "input_type", "value"}) whose value differs;
  * re-reads and retries on a conflict (409, or success false); sets
- * *npatched to the number of fields changed. */
+ * *npatched to the number of fields changed. changed (may be NULL) gets,
+ * once the PATCH succeeded, mapping key → new value for each of them. */
 int soar_update_case(struct soar *s, const json_t *incident,
-		     const json_t *changes, int *npatched, char *err, size_t n);
+		     const json_t *changes, int *npatched, json_t *changed,
+		     char *err, size_t n);
 
 /* POSTs the artifacts (array of {type,value,description}) the case does
- * not have yet; *nadded gets how many were added. */
+ * not have yet; *nadded gets how many were added, and added (an array, may
+ * be NULL) each artifact SOAR accepted. */
 int soar_add_artifacts(struct soar *s, long long case_id,
-		       const json_t *artifacts, int *nadded, char *err,
-		       size_t n);
+		       const json_t *artifacts, int *nadded, json_t *added,
+		       char *err, size_t n);
+
+/* Adds a note (an incident comment: POST /incidents/{id}/comments with a
+ * TextContentDTO {"format": "text"}) to case_id. Sent at most once: a
+ * failure after the request may have reached SOAR is not retried (a note
+ * sent twice shows twice), and says so in err. */
+int soar_add_note(struct soar *s, long long case_id, const char *text,
+		  char *err, size_t n);
 
 #endif

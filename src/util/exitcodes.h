@@ -15,7 +15,8 @@ enum exit_code {
 	EXIT_ROWS = 4, /* one or more rows failed (mapping or SOAR refusal) */
 	EXIT_SPLUNKD = 5, /* splunkd refused: secret, saved search, 403 */
 	EXIT_SOAR = 6,	  /* SOAR unreachable: login, org, TLS, connection */
-	EXIT_NOTABLE = 7, /* cases made, but the notable comment failed */
+	EXIT_NOTABLE = 7, /* cases made, but a notable comment or a case note
+			   * failed */
 	EXIT_INTERNAL = 8 /* out of memory or an unexpected failure */
 };
 

@@ -194,8 +194,10 @@ def scenario_patch_conflict_injected(emu):
     t.ok(r.rc == 0, name + ": exit 0", (r.rc, r.err))
     i = "/incidents/%d" % old["id"]
     t.ok(soar_calls(emu) == ["POST /incidents/query_paged", "GET " + i, "PATCH " + i, "GET " + i,
-                             "PATCH " + i, "GET %s/artifacts" % i, "POST %s/artifacts" % i],
-         name + ": lookup, read, PATCH refused, re-read, PATCH again, artifacts", soar_calls(emu))
+                             "PATCH " + i, "GET %s/artifacts" % i, "POST %s/artifacts" % i,
+                             "POST %s/comments" % i],
+         name + ": lookup, read, PATCH refused, re-read, PATCH again, artifacts, the case's note",
+         soar_calls(emu))
     c = cases(emu)
     t.ok(len(c) == 1 and c[0]["name"] == "Rule 1", name + ": the one case holds the new title",
          [(x["id"], x["name"]) for x in c])

@@ -62,5 +62,15 @@ int main(void)
 	ok(load(&c, "{\"duplicates\":\"On\",\"api_keys\":\"\"}", err, sizeof err) == 0 &&
 	   c.duplicates == 1 && c.api_keys == 0, "booleans: on, empty is false");
 	config_free(&c);
+	ok(load(&c, "{}", err, sizeof err) == 0 && c.note_on_update == 1, "notes on by default");
+	config_free(&c);
+	ok(load(&c, "{\"param.note_on_update\":\"0\"}", err, sizeof err) == 0 && c.note_on_update == 0,
+	   "note_on_update 0");
+	config_free(&c);
+	ok(load(&c, "{\"note_on_update\":\"\"}", err, sizeof err) == 0 && c.note_on_update == 1,
+	   "empty note_on_update means the default");
+	config_free(&c);
+	ok(load(&c, "{\"note_on_update\":\"sometimes\"}", err, sizeof err) != 0 && strstr(err, "note_on_update"),
+	   "bad note_on_update refused");
 	return tap_done();
 }
