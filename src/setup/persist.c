@@ -1,7 +1,9 @@
 #include "setup/persist.h"
 #include "util/buf.h"
+#include "util/log.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -265,4 +267,110 @@ int persist_resync(FILE *in, int quiet_ms)
 	/* the dropped bytes may hold a session key */
 	explicit_bzero(scratch, sizeof scratch);
 	return n == 0 ? 0 : -1;
+}
+
+/* A fixed reply for when building one fails (out of memory). */
+static const char reply_500[] =
+	"{\"status\":500,\"payload\":{\"success\":false,\"text\":"
+	"\"The setup handler ran out of memory.\"}}";
+
+static int reply(FILE *out, const char *s, size_t n)
+{
+	if (persist_write(out, s, n) == 0)
+		return 0;
+	/* log before anything else: splunkd has gone away */
+	errorf("cannot write a reply to splunkd: %s", strerror(errno));
+	return -1;
+}
+
+/* A REST error reply, {"status": N, "payload": {"success": false,
+ * "text": …}}. */
+static int reply_error(FILE *out, int status, const char *text)
+{
+	json_t *r = json_pack("{s:i,s:{s:b,s:s}}", "status", status, "payload",
+			      "success", 0, "text", text);
+	char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	int rc = s ? reply(out, s, strlen(s))
+		   : reply(out, reply_500, sizeof(reply_500) - 1);
+
+	free(s);
+	json_decref(r);
+	return rc;
+}
+
+/* After a framing error: the answers splunkd still waits for, if any. */
+static int answer_broken(FILE *out, const struct persist_packet *p,
+			 const char *err)
+{
+	char text[400];
+
+	errorf("bad persistconn packet: %s", err);
+	if ((p->opcode & PERSIST_INIT) && !p->init_read) {
+		/* a non-empty INIT answer tells splunkd the start failed */
+		snprintf(text, sizeof(text), "qradar_soar_setup: bad INIT: %s",
+			 err);
+		if (reply(out, text, strlen(text)))
+			return -1;
+		if (!(p->opcode & PERSIST_BLOCK))
+			return 0;
+	} else if (p->opcode & PERSIST_INIT) {
+		if (reply(out, "", 0))
+			return -1;
+	}
+	if (p->opcode && !(p->opcode & ~0x0fu) && !(p->opcode & PERSIST_BLOCK))
+		return 0;
+	snprintf(text, sizeof(text), "%s: %s",
+		 p->too_large ? "The request is too large"
+			      : "The request could not be read",
+		 err);
+	return reply_error(out, p->too_large ? 413 : 400, text);
+}
+
+/* Answers one whole packet: INIT first, then the BLOCK. */
+static int answer(FILE *out, const struct persist_packet *p,
+		  persist_handler handler, void *ctx)
+{
+	char *r;
+	int rc;
+
+	if (p->opcode & PERSIST_INIT) {
+		debugf("INIT with %zu command pieces", p->ncommand);
+		if (reply(out, "", 0))
+			return -1;
+	}
+	if (!(p->opcode & PERSIST_BLOCK))
+		return 0;
+	r = handler(ctx, p->block, p->block_len);
+	rc = r ? reply(out, r, strlen(r))
+	       : reply(out, reply_500, sizeof(reply_500) - 1);
+	free(r);
+	return rc;
+}
+
+int persist_serve(FILE *in, FILE *out, persist_handler handler, void *ctx)
+{
+	struct persist_packet p;
+	char err[256];
+	enum persist_rc rc;
+	int gone = 0, ended = 0, served = 0;
+
+	while (!gone && !ended) {
+		rc = persist_read(in, &p, err, sizeof(err));
+		if (rc == PERSIST_EOF) {
+			ended = 1;
+		} else if (rc == PERSIST_ERROR) {
+			/* drop the rest of the broken packet before answering:
+			 * splunkd sends its next request only after our answer,
+			 * so nothing good can be lost in the drain */
+			ended = persist_resync(in, PERSIST_RESYNC_QUIET_MS) !=
+				0;
+			gone = answer_broken(out, &p, err) != 0;
+		} else {
+			served += (p.opcode & PERSIST_BLOCK) != 0;
+			gone = answer(out, &p, handler, ctx) != 0;
+		}
+		persist_packet_free(&p);
+	}
+	debugf("input closed after %d requests", served);
+	return gone ? -1 : 0;
 }

@@ -71,4 +71,23 @@ int persist_write(FILE *out, const char *data, size_t len);
  * read starts on a fresh packet. Returns 0, or -1 when the input ended. */
 int persist_resync(FILE *in, int quiet_ms);
 
+/* A request handler: the request block's bytes in, the reply's bytes out
+ * (malloc'd; the server frees it), or NULL when none could be built (out
+ * of memory): the server then answers a fixed 500. */
+typedef char *(*persist_handler)(void *ctx, const char *block, size_t len);
+
+/* How long the input must stay quiet before a resync is complete. */
+#define PERSIST_RESYNC_QUIET_MS 200
+
+/*
+ * The driver's loop: reads packets from in until it ends and answers each
+ * on out. INIT is answered empty; each BLOCK with handler's reply. After
+ * a broken packet the input is resynced and the packet answered as far as
+ * splunkd waits for an answer: a broken INIT with a non-empty answer
+ * (splunkd then knows the start failed), a broken BLOCK with a JSON 400
+ * (413 when it was too large) naming the problem; then the loop goes on.
+ * Returns 0 when in ended, -1 when out failed (splunkd has gone; logged).
+ */
+int persist_serve(FILE *in, FILE *out, persist_handler handler, void *ctx);
+
 #endif

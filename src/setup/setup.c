@@ -634,3 +634,114 @@ out:
 		return oom_reply ? json_incref(oom_reply) : NULL;
 	return reply;
 }
+
+/* Registers the values of the secret keys in a form or query (a list of
+ * [k, v] pairs, or an object). */
+static void add_form_secrets(const json_t *form)
+{
+	static const char *const keys[] = { "secret", "proxy_password" };
+	size_t i, k;
+
+	if (json_is_object(form)) {
+		for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			log_add_secret(json_string_value(
+				json_object_get(form, keys[k])));
+		return;
+	}
+	for (i = 0; i < json_array_size(form); i++) {
+		const json_t *p = json_array_get(form, i);
+		const char *key = json_string_value(json_array_get(p, 0));
+
+		if (!key)
+			continue;
+		for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			if (!strcmp(key, keys[k]))
+				log_add_secret(json_string_value(
+					json_array_get(p, 1)));
+	}
+}
+
+/*
+ * Before anything of a request is logged: forget the previous request's
+ * secrets (log.c keeps a bounded list, and a long-lived process sees a new
+ * session key per login), then register this one's.
+ */
+static void register_secrets(const json_t *req)
+{
+	log_forget_secrets();
+	log_add_secret(json_string_value(
+		json_object_get(json_object_get(req, "session"), "authtoken")));
+	log_add_secret(
+		json_string_value(json_object_get(req, "system_authtoken")));
+	add_form_secrets(json_object_get(req, "form"));
+	add_form_secrets(json_object_get(req, "query"));
+}
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A refused request's reply: {"status": 400, "payload": {…}}. */
+static char *refusal(const char *text)
+{
+	json_t *r = json_pack("{s:i,s:{s:b,s:s}}", "status", 400, "payload",
+			      "success", 0, "text", text);
+	char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+
+	json_decref(r);
+	return s;
+}
+
+char *setup_request(void *ctx, const char *block, size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *reply;
+	const char *method, *path, *user;
+	double t0 = seconds_now();
+	char *out;
+
+	(void)ctx;
+	/* JSON_ALLOW_NUL: a "\u0000" in a form value reaches the form
+	 * validation, which names the field, instead of failing the whole
+	 * request as "not JSON". */
+	req = json_loadb(block, len, JSON_ALLOW_NUL, &jerr);
+	if (!req || !json_is_object(req)) {
+		char text[160];
+
+		/* nothing is known of this request's secrets, so nothing of
+		 * it is logged (jansson's message quotes the input, which may
+		 * hold the session key) */
+		log_forget_secrets();
+		if (!req)
+			snprintf(text, sizeof text,
+				 "The request is not valid JSON (error at "
+				 "byte %d of %zu).",
+				 jerr.position, len);
+		else
+			snprintf(text, sizeof text,
+				 "The request is not a JSON object.");
+		json_decref(req);
+		errorf("refused a request: %s", text);
+		return refusal(text);
+	}
+	register_secrets(req);
+	method = json_string_value(json_object_get(req, "method"));
+	path = json_string_value(json_object_get(req, "rest_path"));
+	user = json_string_value(
+		json_object_get(json_object_get(req, "session"), "user"));
+	reply = setup_handle(req);
+	out = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	infof("%.16s %.200s by %.100s: status %lld in %.3f s",
+	      method ? method : "?", path ? path : "?", user ? user : "?",
+	      out ? (long long)json_integer_value(
+			    json_object_get(reply, "status"))
+		  : 500LL,
+	      seconds_now() - t0);
+	json_decref(reply);
+	json_decref(req);
+	return out;
+}

@@ -5,8 +5,7 @@
 
 /*
  * The setup handler's logic, one call per persistconn request
- * (bin/qradar_soar_setup; the framing lives in persist.c, the loop in
- * setup_main.c). request is the JSON object splunkd sends (method, form,
+ * (bin/qradar_soar_setup; the framing and the loop live in persist.c). request is the JSON object splunkd sends (method, form,
  * query, session.authtoken, server.rest_uri, ...), borrowed.
  *
  * Returns a new reference {"status": N, "payload": {...}}:
@@ -23,5 +22,15 @@
  * a fixed text: setup/main.c does).
  */
 json_t *setup_handle(const json_t *request);
+
+/*
+ * One persistconn request as persist_serve hands it over (a
+ * persist_handler; ctx unused): parses the request JSON (a request that is
+ * not a JSON object gets a 400), registers its secrets with the log before
+ * anything of it is logged (forgetting the previous request's), runs
+ * setup_handle and logs one line (method, path, user, status, time).
+ * Returns the reply's bytes (malloc'd), or NULL when out of memory.
+ */
+char *setup_request(void *ctx, const char *block, size_t len);
 
 #endif

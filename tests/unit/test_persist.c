@@ -84,6 +84,87 @@ static int announce_big_in_small_space(void)
 }
 #endif
 
+/* A handler that echoes the request, or fails on "oom". */
+static char *echo(void *ctx, const char *block, size_t len)
+{
+	char *r;
+
+	++*(int *)ctx;
+	if (len == 3 && !memcmp(block, "oom", 3))
+		return NULL;
+	r = malloc(len + 8);
+	if (r)
+		snprintf(r, len + 8, "echo:%.*s", (int)len, block);
+	return r;
+}
+
+/* Runs persist_serve over in[0..n): what it wrote, and its result. */
+static char *serve(const char *in, size_t n, int *calls, int *rc)
+{
+	FILE *i = fmemopen((void *)in, n, "r"), *o;
+	char *out = NULL;
+	size_t outn = 0;
+
+	o = open_memstream(&out, &outn);
+	*calls = 0;
+	*rc = persist_serve(i, o, echo, calls);
+	fclose(o);
+	fclose(i);
+	return out;
+}
+
+static void test_serve(void)
+{
+	int calls, rc;
+	char *out;
+
+	/* INIT and BLOCK in one packet, then a BLOCK: INIT answered empty
+	 * first, each block with the handler's reply */
+	out = serve(MEM("\x03" "1\n" "3\nabc" "0\n" "2\n{}" "\x02" "3\nxyz"),
+		    &calls, &rc);
+	is_str(out, "0\n" "7\necho:{}" "8\necho:xyz", "serve: INIT, then one reply per block");
+	ok(rc == 0 && calls == 2, "serve: the handler ran per block; 0 at the end of input");
+	free(out);
+
+	/* a handler that cannot build a reply: a fixed 500 */
+	out = serve(MEM("\x02" "3\noom"), &calls, &rc);
+	ok(out && strstr(out, "\"status\":500") && rc == 0, "serve: NULL from the handler is a 500");
+	free(out);
+
+	/* a broken packet: a 400 naming the problem, and the loop goes on
+	 * (a memory stream drains at once, so this one ends there) */
+	out = serve(MEM("\x02" "zz\n"), &calls, &rc);
+	ok(out && strstr(out, "\"status\":400") && strstr(out, "could not be read") &&
+		   calls == 0 && rc == 0,
+	   "serve: a broken block is answered 400, the handler not called");
+	free(out);
+
+	/* too large: 413 */
+	out = serve(MEM("\x02" "99999999999\n"), &calls, &rc);
+	ok(out && strstr(out, "\"status\":413"), "serve: an oversized block is answered 413");
+	free(out);
+
+	/* a broken INIT: a non-empty INIT answer tells splunkd the start
+	 * failed */
+	out = serve(MEM("\x01" "x\n"), &calls, &rc);
+	ok(out && strstr(out, "bad INIT") && !strstr(out, "status"),
+	   "serve: a broken INIT gets a non-empty INIT answer only");
+	free(out);
+
+	/* stdout gone: -1 */
+	{
+		FILE *i = fmemopen((void *)"\x02" "2\n{}", 5, "r");
+		FILE *o = fopen("/dev/full", "w");
+
+		if (o) {
+			ok(persist_serve(i, o, echo, &calls) == -1,
+			   "serve: -1 when the reply cannot be written");
+			fclose(o);
+		}
+		fclose(i);
+	}
+}
+
 int main(void)
 {
 	struct persist_packet p;
@@ -308,5 +389,6 @@ int main(void)
 	ok(persist_resync(f, 10) == -1, "resync of a memory stream drains it");
 	fclose(f);
 
+	test_serve();
 	return tap_done();
 }
