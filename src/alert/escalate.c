@@ -53,6 +53,34 @@ void esc_row_free(struct esc_row *row)
 	free(row);
 }
 
+int esc_lane_open(struct esc_lane **out, struct soar *soar, struct splunkd *sd,
+		  char *err, size_t n)
+{
+	struct esc_lane *l = calloc(1, sizeof(*l));
+
+	*out = NULL;
+	if (!l) {
+		snprintf(err, n, "out of memory");
+		return -1;
+	}
+	if ((soar && soar_clone(&l->soar, soar, err, n)) ||
+	    splunkd_clone(&l->sd, sd, err, n)) {
+		esc_lane_free(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void esc_lane_free(struct esc_lane *l)
+{
+	if (!l)
+		return;
+	soar_free(l->soar);
+	splunkd_free(l->sd);
+	free(l);
+}
+
 const char *esc_row_key(const struct esc_ctx *x, const struct esc_row *row)
 {
 	return x->duplicates ? NULL : row->cr.dedup_key;

@@ -83,6 +83,19 @@ struct esc_ctx {
 	long lock_wait_ms;
 };
 
+/* A worker's own connections, clones of the run's (soar_clone,
+ * splunkd_clone: the first takes over the run's idle connection). soar
+ * may be NULL: the worker then has no SOAR handle. Made on the thread
+ * that uses the originals, while nothing else uses them. */
+struct esc_lane {
+	struct soar *soar;
+	struct splunkd *sd;
+};
+
+int esc_lane_open(struct esc_lane **out, struct soar *soar, struct splunkd *sd,
+		  char *err, size_t n);
+void esc_lane_free(struct esc_lane *l);
+
 /* A row from the engine, taking er's case; NULL on out of memory (er's
  * case is then freed). */
 struct esc_row *esc_row_from(struct engine_row *er);

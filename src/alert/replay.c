@@ -51,11 +51,6 @@ struct replay {
 	int passed; /* left due: another replay holds them */
 };
 
-struct lane {
-	struct soar *soar; /* NULL when the target is not reachable */
-	struct splunkd *sd;
-};
-
 static double wall_s(void)
 {
 	return (double)text_now_ms() / 1000.0;
@@ -328,7 +323,7 @@ out:
 	return rc;
 }
 
-static void deliver_comment(struct replay *rp, struct lane *l, json_t *doc)
+static void deliver_comment(struct replay *rp, struct esc_lane *l, json_t *doc)
 {
 	struct esc_row row;
 	struct esc_result res;
@@ -353,7 +348,7 @@ static void deliver_comment(struct replay *rp, struct lane *l, json_t *doc)
 	settle_done(rp, l->sd, doc, what, res.case_id);
 }
 
-static void deliver_case(struct replay *rp, struct lane *l, json_t *doc)
+static void deliver_case(struct replay *rp, struct esc_lane *l, json_t *doc)
 {
 	const struct target *t = rp->cur;
 	struct esc_row row;
@@ -459,7 +454,7 @@ out:
 }
 
 /* Claims, confirms and settles one due document. */
-static void work(struct replay *rp, struct lane *l, const json_t *listed)
+static void work(struct replay *rp, struct esc_lane *l, const json_t *listed)
 {
 	const char *key = queue_str(listed, "_key");
 	struct kv *kv = NULL;
@@ -619,31 +614,19 @@ static struct target *target_of(struct replay *rp, const json_t *doc)
 static int lane_open(void *ctx, void **out, char *err, size_t n)
 {
 	struct replay *rp = ctx;
-	struct lane *l = calloc(1, sizeof(*l));
+	struct esc_lane *l;
 
 	*out = NULL;
-	if (!l) {
-		snprintf(err, n, "out of memory");
+	if (esc_lane_open(&l, rp->cur->soar, rp->in->sd, err, n))
 		return -1;
-	}
-	if ((rp->cur->soar && soar_clone(&l->soar, rp->cur->soar, err, n)) ||
-	    splunkd_clone(&l->sd, rp->in->sd, err, n)) {
-		soar_free(l->soar);
-		free(l);
-		return -1;
-	}
 	*out = l;
 	return 0;
 }
 
 static void lane_close(void *ctx, void *lane)
 {
-	struct lane *l = lane;
-
 	(void)ctx;
-	soar_free(l->soar);
-	splunkd_free(l->sd);
-	free(l);
+	esc_lane_free(lane);
 }
 
 static void lane_run(void *ctx, void *lane, void *job)

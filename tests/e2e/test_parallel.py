@@ -111,47 +111,81 @@ def scenario(lanes):
         t.ok(len(notes) == 12, name + ": a notable comment per row", len(notes))
 
 
+def run_with_expiry(emu, home, prefix, nrows, login_fault=None):
+    """Escalates nrows slow rows with eight workers; once three cases
+    exist the sessions expire (after login_fault, if any, is set on the
+    login). Returns (rc, err)."""
+    import threading
+    import time
+
+    res = os.path.join(emu.workdir, "results.csv.gz")
+    data = [{"_time": "1714557600", "event_id": "%s%d@@notable@@x" % (prefix, i),
+             "rule_title": "%s%d" % (prefix, i), "severity": "Low",
+             "src": "10.8.0.%d" % i} for i in range(nrows)]
+    al.write_results(res, FIELDS, data)
+    al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+    emu.soar_ctl("POST", "/_emu/fault", [{"path": "/incidents", "delay": 0.05, "count": -1}])
+
+    def expire():
+        # once three cases exist (not merely three creates sent: with eight
+        # workers those can all be in flight at the expiry)
+        end = time.time() + 60
+        while time.time() < end and (emu.soar_ctl("GET", "/_emu/state")
+                                     .get("incident_count") or 0) < 3:
+            time.sleep(0.02)
+        if login_fault:
+            emu.soar_ctl("POST", "/_emu/fault", [login_fault])
+        emu.soar_ctl("POST", "/_emu/expire_sessions")
+    th = threading.Thread(target=expire)
+    th.start()
+    os.environ["QS_PARALLEL"] = "8"
+    try:
+        rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")), home)
+    finally:
+        del os.environ["QS_PARALLEL"]
+    th.join()
+    return rc, err
+
+
 def scenario_relogin_once():
     """Sessions expire while eight workers are busy: exactly one re-login,
     whichever workers see the 401."""
     with al.harness.Emulators() as emu:
         home = al.splunk_home(emu.workdir, emu.ca)
-        res = os.path.join(emu.workdir, "results.csv.gz")
-        data = [{"_time": "1714557600", "event_id": "R%d@@notable@@x" % i, "rule_title": "R%d" % i,
-                 "severity": "Low", "src": "10.8.0.%d" % i} for i in range(16)]
-        al.write_results(res, FIELDS, data)
-        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
-        # every answer slow, and the session dies after a few cases
-        emu.soar_ctl("POST", "/_emu/fault", [
-            {"path": "/incidents", "delay": 0.05, "count": -1}])
-        import threading
-        import time
-
-        def expire():
-            # once a few cases are made, whatever the machine's speed
-            end = time.time() + 60
-            while time.time() < end and len(emu.soar_ctl(
-                    "GET", "/_emu/requests?path=/incidents$&method=POST")) < 3:
-                time.sleep(0.02)
-            emu.soar_ctl("POST", "/_emu/expire_sessions")
-        th = threading.Thread(target=expire)
-        th.start()
-        os.environ["QS_PARALLEL"] = "8"
-        try:
-            rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")),
-                                  home)
-        finally:
-            del os.environ["QS_PARALLEL"]
-        th.join()
+        rc, err = run_with_expiry(emu, home, "R", 16)
         t.ok(rc == 0, "expired session: exit 0", err[-2000:])
         st = emu.soar_ctl("GET", "/_emu/state")
-        logins = [r for r in emu.soar_ctl("GET", "/_emu/requests?path=^/rest/session$&method=POST")]
+        logins = emu.soar_ctl("GET", "/_emu/requests?path=^/rest/session$&method=POST")
         t.ok(len(logins) == 2, "expired session: one login, one re-login for all lanes",
              len(logins))
         hit = [r for r in emu.soar_ctl("GET", "/_emu/requests") if r.get("status") == 401]
         t.ok(len(hit) >= 1, "expired session: the expiry did hit requests in flight", len(hit))
         t.ok(st.get("incident_count") == 16, "expired session: every row became a case",
              st.get("incident_count"))
+
+
+def scenario_relogin_refused():
+    """Sessions expire while eight workers are busy and SOAR then refuses
+    the credentials: one re-login attempt for the whole run (not one per
+    worker or per row, which could lock the account); the rows left fail
+    with the login's reason; cases already made stand."""
+    with al.harness.Emulators() as emu:
+        home = al.splunk_home(emu.workdir, emu.ca)
+        rc, err = run_with_expiry(emu, home, "F", 24, login_fault={
+            "path": "^/rest/session$", "method": "POST", "status": 401, "count": -1,
+            "body": {"success": False, "title": None, "hints": [],
+                     "message": "The email address or password you entered is incorrect",
+                     "error_code": "generic"}})
+        logins = emu.soar_ctl("GET", "/_emu/requests?path=^/rest/session$&method=POST")
+        t.ok(len(logins) == 2, "refused re-login: one login, one re-login attempt for the run",
+             len(logins))
+        t.ok(rc == 6, "refused re-login: exit 6 (SOAR not usable)", rc)
+        made = emu.soar_ctl("GET", "/_emu/state").get("incident_count")
+        failed = [ln for ln in err.splitlines() if ln.startswith("ERROR rid=")]
+        t.ok(made >= 3 and failed and made + len(failed) == 24,
+             "refused re-login: every row is a case or a failure naming it", (made, len(failed)))
+        t.ok(failed and all("login as" in ln for ln in failed),
+             "refused re-login: the failures give the login's reason", failed[:2])
 
 
 def scenario_one_row_connections():
@@ -183,57 +217,6 @@ def scenario_one_row_connections():
             del os.environ["QS_PARALLEL"]
         t.ok(rc == 0 and 'QS_PARALLEL="2x" is not a whole number; using 4 workers' in err,
              "QS_PARALLEL=2x: reported, the default used", err[-1500:])
-
-
-def scenario_relogin_refused():
-    """Sessions expire while eight workers are busy and SOAR then refuses
-    the credentials: one re-login attempt for the whole run (not one per
-    worker or per row, which could lock the account); the rows left fail
-    with the login's reason; cases already made stand."""
-    with al.harness.Emulators() as emu:
-        home = al.splunk_home(emu.workdir, emu.ca)
-        res = os.path.join(emu.workdir, "results.csv.gz")
-        data = [{"_time": "1714557600", "event_id": "F%d@@notable@@x" % i, "rule_title": "F%d" % i,
-                 "severity": "Low", "src": "10.6.0.%d" % i} for i in range(24)]
-        al.write_results(res, FIELDS, data)
-        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
-        emu.soar_ctl("POST", "/_emu/fault", [
-            {"path": "/incidents", "delay": 0.05, "count": -1}])
-        import threading
-        import time
-
-        def expire():
-            end = time.time() + 60
-            # once three cases exist (not merely three creates sent: with
-            # eight workers those can all be in flight at the expiry)
-            while time.time() < end and (emu.soar_ctl("GET", "/_emu/state")
-                                         .get("incident_count") or 0) < 3:
-                time.sleep(0.02)
-            emu.soar_ctl("POST", "/_emu/fault", [
-                {"path": "^/rest/session$", "method": "POST", "status": 401, "count": -1,
-                 "body": {"success": False, "title": None, "hints": [],
-                          "message": "The email address or password you entered is incorrect",
-                          "error_code": "generic"}}])
-            emu.soar_ctl("POST", "/_emu/expire_sessions")
-        th = threading.Thread(target=expire)
-        th.start()
-        os.environ["QS_PARALLEL"] = "8"
-        try:
-            rc, out, err = al.run(al.payload(emu, res, al.base_config(emu, num_events="100")),
-                                  home)
-        finally:
-            del os.environ["QS_PARALLEL"]
-        th.join()
-        logins = emu.soar_ctl("GET", "/_emu/requests?path=^/rest/session$&method=POST")
-        t.ok(len(logins) == 2, "refused re-login: one login, one re-login attempt for the run",
-             len(logins))
-        t.ok(rc == 6, "refused re-login: exit 6 (SOAR not usable)", rc)
-        made = emu.soar_ctl("GET", "/_emu/state").get("incident_count")
-        failed = [ln for ln in err.splitlines() if ln.startswith("ERROR rid=")]
-        t.ok(made >= 3 and failed and made + len(failed) == 24,
-             "refused re-login: every row is a case or a failure naming it", (made, len(failed)))
-        t.ok(failed and all("login as" in ln for ln in failed),
-             "refused re-login: the failures give the login's reason", failed[:2])
 
 
 def main():

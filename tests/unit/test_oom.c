@@ -43,6 +43,16 @@ static void arm(long k)
 	calls = 0;
 }
 
+/* Whether blocks are missing since before (said, with the allocation). */
+static int leaked(const char *what, long k, long before)
+{
+	if (live == before)
+		return 0;
+	printf("# %s: allocation %ld failing leaks %ld blocks\n", what, k,
+	       live - before);
+	return 1;
+}
+
 static const char *FIELDS =
 	"["
 	"{\"name\":\"name\",\"input_type\":\"text\",\"required\":\"always\"},"
@@ -101,11 +111,8 @@ static long sweep_casebuild(const char *conf_json, const char *what)
 		if (done && (rc != 0 || r.error || !r.body))
 			clean = 0;
 		case_row_free(&r);
-		if (live != before) {
-			printf("# %s: allocation %ld failing leaks %ld blocks\n",
-			       what, k, live - before);
+		if (leaked(what, k, before))
 			clean = 0;
-		}
 	}
 	snprintf(name, sizeof name,
 		 "casebuild %s: every failing allocation ends cleanly, nothing leaks",
@@ -160,11 +167,8 @@ static void sweep_payload(const char *doc, const char *what)
 			       rc, err);
 			clean = 0;
 		}
-		if (live != before) {
-			printf("# %s: allocation %ld failing leaks %ld blocks\n",
-			       what, k, live - before);
+		if (leaked(what, k, before))
 			clean = 0;
-		}
 	}
 	snprintf(name, sizeof name,
 		 "payload %s: out of memory is reported, never a half-converted configuration",
