@@ -121,7 +121,9 @@ def put_ca(rel, ca):
 def escalate(prefix, emu, title, host=SOAR_NAME, **conf):
     res = os.path.join(root, "work", "results.csv.gz")
     al.write_results(res, ["rule_title", "event_id", "src"],
-                     [{"rule_title": title, "event_id": "ER-" + title, "src": "10.9.8.7"}])
+                     [{"rule_title": title, "src": "10.9.8.7",
+                       # an ES notable id, as notable_update accepts them
+                       "event_id": "ER-%s@@notable@@1" % title.replace(" ", "-")}])
     if host not in seeded:
         al.seed_secret(emu, host, al.SOAR_USER, al.SOAR_PASSWORD)
         seeded.add(host)
