@@ -139,16 +139,17 @@ out:
 	return out;
 }
 
-int payload_parse(struct payload *p, const char *data, size_t len, char *err,
-		  size_t n)
+/* The document as JSON (from JSON or Splunk's XML form); NULL with *rc
+ * and err set. */
+static json_t *parse_root(const char *data, size_t len, int *rc, char *err,
+			  size_t n)
 {
-	json_t *root = NULL, *conf, *v;
+	json_t *root;
 	json_error_t je;
-	const char *k;
 	size_t i = 0;
-	int rc;
+	char *near;
+	int nomem = 0;
 
-	memset(p, 0, sizeof(*p));
 	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
 			   data[i] == '\r' || data[i] == '\n'))
 		i++;
@@ -156,124 +157,141 @@ int payload_parse(struct payload *p, const char *data, size_t len, char *err,
 		snprintf(
 			err, n,
 			"payload: nothing on stdin (expected the alert payload)");
-		return PAYLOAD_EMPTY;
+		*rc = PAYLOAD_EMPTY;
+		return NULL;
 	}
 	if (data[i] == '<') {
-		int nomem = 0;
-
 		root = from_xml(data + i, len - i, &nomem, err, n);
-		if (!root)
-			return nomem ? PAYLOAD_NOMEM : PAYLOAD_SYNTAX;
-	} else {
-		/* jansson leaves je unset on some early failures */
-		memset(&je, 0, sizeof(je));
-		root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-		if (!root && json_error_code(&je) == json_error_out_of_memory) {
-			snprintf(err, n, "out of memory");
-			return PAYLOAD_NOMEM;
-		}
-		if (!root) {
-			/* jansson quotes the input "near '…'": that piece may
-			 * be the session key, so the message stops before it */
-			char *near = strstr(je.text, " near '");
-
-			if (near)
-				*near = '\0';
-			snprintf(
-				err, n,
-				"payload: invalid JSON at line %d column %d: %s",
-				je.line, je.column, je.text);
-			return PAYLOAD_SYNTAX;
-		}
+		*rc = nomem ? PAYLOAD_NOMEM : PAYLOAD_SYNTAX;
+		return root;
 	}
+	/* jansson leaves je unset on some early failures */
+	memset(&je, 0, sizeof(je));
+	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+	if (root)
+		return root;
+	if (json_error_code(&je) == json_error_out_of_memory) {
+		snprintf(err, n, "out of memory");
+		*rc = PAYLOAD_NOMEM;
+		return NULL;
+	}
+	/* jansson quotes the input "near '…'": that piece may be the session
+	 * key, so the message stops before it */
+	near = strstr(je.text, " near '");
+	if (near)
+		*near = '\0';
+	snprintf(err, n, "payload: invalid JSON at line %d column %d: %s",
+		 je.line, je.column, je.text);
+	*rc = PAYLOAD_SYNTAX;
+	return NULL;
+}
+
+/* v in place of key's value as text: 0, PAYLOAD_BAD_KEY when v has no
+ * text form, PAYLOAD_NOMEM. */
+static int to_text(json_t *obj, const char *key, json_t *v)
+{
+	json_t *t = as_text(v);
+
+	if (!t)
+		return has_text(v) ? PAYLOAD_NOMEM : PAYLOAD_BAD_KEY;
+	/* a value left as it was would break "every value is a string" */
+	return json_object_set_new(obj, key, t) ? PAYLOAD_NOMEM : 0;
+}
+
+/* The keys' types: strings where strings are expected (result_id and the
+ * configuration's values converted to text), an object configuration, an
+ * object or null result. */
+static int check_types(json_t *root, char *err, size_t n)
+{
+	json_t *conf, *v;
+	const char *k;
+	size_t i;
+	int rc;
+
 	if (!json_is_object(root)) {
 		snprintf(err, n, "payload: not a JSON object");
-		rc = PAYLOAD_SYNTAX;
-		goto fail;
+		return PAYLOAD_SYNTAX;
 	}
 	for (i = 0; string_keys[i]; i++) {
 		v = json_object_get(root, string_keys[i]);
-		if (!v || json_is_null(v))
+		if (!v || json_is_null(v) || json_is_string(v))
 			continue;
-		if (!json_is_string(v)) {
-			json_t *t = (strcmp(string_keys[i], "result_id") == 0)
-					    ? as_text(v)
-					    : NULL;
-
-			if (!t && strcmp(string_keys[i], "result_id") == 0 &&
-			    has_text(v))
-				goto nomem;
-			if (!t) {
-				snprintf(err, n,
-					 "payload: \"%s\" must be a string",
-					 string_keys[i]);
-				rc = PAYLOAD_BAD_KEY;
-				goto fail;
-			}
-			if (json_object_set_new(root, string_keys[i], t))
-				goto nomem;
-		}
+		rc = strcmp(string_keys[i], "result_id") == 0
+			     ? to_text(root, string_keys[i], v)
+			     : PAYLOAD_BAD_KEY;
+		if (rc == PAYLOAD_BAD_KEY)
+			snprintf(err, n, "payload: \"%s\" must be a string",
+				 string_keys[i]);
+		if (rc)
+			goto out;
 	}
 	conf = json_object_get(root, "configuration");
 	if (!json_is_object(conf)) {
 		snprintf(err, n,
 			 conf ? "payload: configuration is not an object"
 			      : "payload: configuration is missing");
-		rc = PAYLOAD_NO_CONFIG;
-		goto fail;
+		return PAYLOAD_NO_CONFIG;
 	}
+	rc = 0;
 	json_object_foreach(conf, k, v) {
-		if (!json_is_string(v)) {
-			json_t *t = as_text(v);
-
-			if (!t && has_text(v))
-				goto nomem;
-			if (!t) {
-				snprintf(
-					err, n,
-					"payload: configuration value \"%s\" must be a string",
-					k);
-				rc = PAYLOAD_BAD_KEY;
-				goto fail;
-			}
-			/* a value left as it was would break "every value
-			 * is a string" */
-			if (json_object_set_new(conf, k, t))
-				goto nomem;
-		}
+		if (json_is_string(v))
+			continue;
+		rc = to_text(conf, k, v);
+		if (rc == PAYLOAD_BAD_KEY)
+			snprintf(
+				err, n,
+				"payload: configuration value \"%s\" must be a string",
+				k);
+		if (rc)
+			goto out;
 	}
 	v = json_object_get(root, "result");
 	if (v && !json_is_object(v) && !json_is_null(v)) {
 		snprintf(err, n, "payload: \"result\" must be an object");
-		rc = PAYLOAD_BAD_KEY;
-		goto fail;
+		return PAYLOAD_BAD_KEY;
 	}
-	p->root = root;
-	p->app = json_string_value(json_object_get(root, "app"));
-	p->owner = json_string_value(json_object_get(root, "owner"));
-	p->results_file =
-		json_string_value(json_object_get(root, "results_file"));
-	p->results_link =
-		json_string_value(json_object_get(root, "results_link"));
-	p->search_uri = json_string_value(json_object_get(root, "search_uri"));
-	p->server_host =
-		json_string_value(json_object_get(root, "server_host"));
-	p->server_uri = json_string_value(json_object_get(root, "server_uri"));
-	p->session_key =
-		json_string_value(json_object_get(root, "session_key"));
-	p->sid = json_string_value(json_object_get(root, "sid"));
-	p->search_name =
-		json_string_value(json_object_get(root, "search_name"));
-	p->result_id = json_string_value(json_object_get(root, "result_id"));
-	p->configuration = conf;
-	p->result = json_is_object(v) ? v : NULL;
-	return PAYLOAD_OK;
-nomem:
-	snprintf(err, n, "out of memory");
-	rc = PAYLOAD_NOMEM;
-fail:
-	json_decref(root);
+out:
+	if (rc == PAYLOAD_NOMEM)
+		snprintf(err, n, "out of memory");
 	return rc;
+}
+
+static const char *str(const json_t *root, const char *key)
+{
+	return json_string_value(json_object_get(root, key));
+}
+
+int payload_parse(struct payload *p, const char *data, size_t len, char *err,
+		  size_t n)
+{
+	json_t *root, *result;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	root = parse_root(data, len, &rc, err, n);
+	if (!root)
+		return rc;
+	rc = check_types(root, err, n);
+	if (rc) {
+		json_decref(root);
+		return rc;
+	}
+	result = json_object_get(root, "result");
+	p->root = root;
+	p->app = str(root, "app");
+	p->owner = str(root, "owner");
+	p->results_file = str(root, "results_file");
+	p->results_link = str(root, "results_link");
+	p->search_uri = str(root, "search_uri");
+	p->server_host = str(root, "server_host");
+	p->server_uri = str(root, "server_uri");
+	p->session_key = str(root, "session_key");
+	p->sid = str(root, "sid");
+	p->search_name = str(root, "search_name");
+	p->result_id = str(root, "result_id");
+	p->configuration = json_object_get(root, "configuration");
+	p->result = json_is_object(result) ? result : NULL;
+	return PAYLOAD_OK;
 }
 
 int payload_read_fd(struct payload *p, int fd, char *err, size_t n)

@@ -158,6 +158,21 @@ static int over_cap(struct results *r, const struct buf *c, char *err, size_t n)
 	return 0;
 }
 
+/* Appends ch and run[0..nrun) to the cell *c, unless it was dropped; a
+ * cell that goes over the cap is dropped (*c = NULL, see over_cap). 0, or
+ * the code that ends the read. */
+static int put(struct results *r, struct buf **c, char ch, const void *run,
+	       size_t nrun, char *err, size_t n)
+{
+	int rc;
+
+	if (!*c || (!buf_putc(*c, ch) && !buf_append(*c, run, nrun)))
+		return 0;
+	rc = over_cap(r, *c, err, n);
+	*c = NULL;
+	return rc;
+}
+
 /* Reads one record into r->cells: RESULTS_OK, RESULTS_EOF or an error. */
 static int read_record(struct results *r, char *err, size_t n)
 {
@@ -199,14 +214,10 @@ static int read_record(struct results *r, char *err, size_t n)
 					(q ? (size_t)(q - r->chunk) : r->len) -
 					r->pos;
 
-				if (c &&
-				    (buf_putc(c, (char)ch) ||
-				     buf_append(c, r->chunk + r->pos, run))) {
-					rc = over_cap(r, c, err, n);
-					if (rc)
-						return rc;
-					c = NULL;
-				}
+				rc = put(r, &c, (char)ch, r->chunk + r->pos,
+					 run, err, n);
+				if (rc)
+					return rc;
 				r->pos += run;
 			}
 			continue;
@@ -229,12 +240,9 @@ static int read_record(struct results *r, char *err, size_t n)
 			st = PLAIN;
 		} else if (st == AFTERQ && ch == '"') {
 			st = QUOTED;
-			if (c && buf_putc(c, '"')) {
-				rc = over_cap(r, c, err, n);
-				if (rc)
-					return rc;
-				c = NULL;
-			}
+			rc = put(r, &c, '"', NULL, 0, err, n);
+			if (rc)
+				return rc;
 			continue;
 		}
 		if (ch == ',') {
@@ -255,14 +263,10 @@ static int read_record(struct results *r, char *err, size_t n)
 			       r->chunk[e] != '\n' && r->chunk[e] != '\r' &&
 			       r->chunk[e] != '"')
 				e++;
-			if (c &&
-			    (buf_putc(c, (char)ch) ||
-			     buf_append(c, r->chunk + r->pos, e - r->pos))) {
-				rc = over_cap(r, c, err, n);
-				if (rc)
-					return rc;
-				c = NULL;
-			}
+			rc = put(r, &c, (char)ch, r->chunk + r->pos, e - r->pos,
+				 err, n);
+			if (rc)
+				return rc;
 			r->pos = e;
 		}
 	}

@@ -1106,14 +1106,54 @@ static void key_of(const char *prefix, const char *name, char *out, size_t n)
 		snprintf(out, n, "%s", name);
 }
 
+/* The PATCH entries (appended to list) for the changes whose value
+ * differs from the case's (cur_inc), and their values by mapping key
+ * (into keys). 0, or -1 on out of memory. */
+static int diff_changes(const json_t *changes, const json_t *cur_inc,
+			json_t *list, json_t *keys)
+{
+	char key[512];
+	const json_t *spec;
+	size_t i;
+
+	json_array_foreach(changes, i, spec) {
+		const char *name =
+			json_string_value(json_object_get(spec, "name"));
+		const char *prefix =
+			json_string_value(json_object_get(spec, "prefix"));
+		const char *type =
+			json_string_value(json_object_get(spec, "input_type"));
+		const json_t *want = json_object_get(spec, "value"), *cur;
+		const char *w;
+
+		if (!name || !type)
+			continue;
+		cur = prefix ? json_object_get(json_object_get(cur_inc, prefix),
+					       name)
+			     : json_object_get(cur_inc, name);
+		if (cur && same(want, cur))
+			continue;
+		w = wrapper(type);
+		/* plain field names are the handles PATCH accepts */
+		if (json_array_append_new(
+			    list, json_pack("{s:s,s:{s:O?},s:{s:O}}", "field",
+					    name, "old_value", w, cur,
+					    "new_value", w, want)))
+			return -1;
+		key_of(prefix, name, key, sizeof(key));
+		if (json_object_set(keys, key, (json_t *)want))
+			return -1;
+	}
+	return 0;
+}
+
 int soar_update_case(struct soar *s, const json_t *incident,
 		     const json_t *changes, int *npatched, json_t *changed,
 		     char *err, size_t n)
 {
-	char path[256], key[512];
-	json_t *patch = NULL, *list, *res = NULL, *cur_inc = NULL, *spec;
+	char path[256];
+	json_t *patch = NULL, *list, *res = NULL, *cur_inc = NULL;
 	json_t *keys = NULL; /* mapping key → value of what list changes */
-	size_t i;
 	long long id = json_integer_value(json_object_get(incident, "id"));
 	int rc = SOAR_OK, attempt;
 
@@ -1153,33 +1193,10 @@ int soar_update_case(struct soar *s, const json_t *incident,
 			snprintf(err, n, "out of memory");
 			goto out;
 		}
-		json_array_foreach(changes, i, spec) {
-			const char *name = json_string_value(
-				json_object_get(spec, "name"));
-			const char *prefix = json_string_value(
-				json_object_get(spec, "prefix"));
-			const char *type = json_string_value(
-				json_object_get(spec, "input_type"));
-			const json_t *want = json_object_get(spec, "value"),
-				     *cur;
-			const char *w;
-
-			if (!name || !type)
-				continue;
-			cur = prefix ? json_object_get(
-					       json_object_get(cur_inc, prefix),
-					       name)
-				     : json_object_get(cur_inc, name);
-			if (cur && same(want, cur))
-				continue;
-			w = wrapper(type);
-			/* plain field names are the handles PATCH accepts */
-			json_array_append_new(
-				list, json_pack("{s:s,s:{s:O?},s:{s:O}}",
-						"field", name, "old_value", w,
-						cur, "new_value", w, want));
-			key_of(prefix, name, key, sizeof(key));
-			json_object_set(keys, key, (json_t *)want);
+		if (diff_changes(changes, cur_inc, list, keys)) {
+			rc = SOAR_NOMEM;
+			snprintf(err, n, "out of memory");
+			goto out;
 		}
 		*npatched = (int)json_array_size(list);
 		if (*npatched == 0)
