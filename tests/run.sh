@@ -2,7 +2,7 @@
 # Runs test suites and prints one closing line "N passed, M failed".
 # Every test program or script prints TAP ("ok …" / "not ok …"); a program
 # that exits non-zero without a "not ok" line counts as one failure.
-# Suites: unit cases e2e fuzz package browser (or "all"). Logs of failing programs
+# Suites: layout unit cases e2e fuzz package browser (or "all"). Logs of failing programs
 # are kept under tests/out/.
 #   BUILD, BIN: build directories (from make); VALGRIND=1 wraps C programs.
 set -u
@@ -47,6 +47,12 @@ run_one() {
 	else
 		echo "ok   $name ($p passed)"
 	fi
+}
+
+# The layering rules of src/ (CONTRIBUTING.md), and the checker on trees
+# that break them.
+suite_layout() {
+	run_one layout/test_layers.py python3 tests/layout/test_layers.py
 }
 
 suite_unit() {
@@ -105,8 +111,8 @@ suite_browser() {
 [ $# -eq 0 ] && set -- all
 for s in "$@"; do
 	case $s in
-	all) suite_unit; suite_cases; suite_e2e; suite_fuzz; suite_package; suite_browser ;;
-	unit | cases | e2e | fuzz | package | browser) "suite_$s" ;;
+	all) suite_layout; suite_unit; suite_cases; suite_e2e; suite_fuzz; suite_package; suite_browser ;;
+	layout | unit | cases | e2e | fuzz | package | browser) "suite_$s" ;;
 	*) echo "run.sh: unknown suite $s" >&2; exit 2 ;;
 	esac
 done
