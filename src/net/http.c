@@ -1,10 +1,12 @@
 #include "net/http.h"
 #include "util/secret.h"
+#include "util/text.h"
 #include "version.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,31 +383,15 @@ int http_check_ca_file(const char *path, char *why, size_t n)
 	return 0;
 }
 
-int http_request(struct http *h, const char *method, const char *url,
-		 const char *const *headers, const char *body, size_t body_len,
-		 struct http_response *resp, char *err, size_t errlen)
+/* The options of one request on the handle's connection (reset first:
+ * per-request state goes, the live connection stays). */
+static void set_request(struct http *h, const char *method, const char *url,
+			struct curl_slist *hl, const char *body,
+			size_t body_len, struct http_response *resp,
+			char *ebuf, int *attempts)
 {
-	char ebuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hl = NULL, *t;
 	CURL *c = h->curl;
-	CURLcode cc;
-	size_t i;
-	int rc = HTTP_OK, attempts = 0;
-	curl_off_t up = 0;
 
-	memset(resp, 0, sizeof(*resp));
-	/* answers may carry a session, a csrf token or a stored password */
-	buf_init_secret(&resp->body, BUF_CAP_HTTP);
-	for (i = 0; headers && headers[i]; i++) {
-		t = curl_slist_append(hl, headers[i]);
-		if (!t) {
-			curl_slist_free_all(hl);
-			snprintf(err, errlen, "out of memory");
-			return HTTP_NOMEM;
-		}
-		hl = t;
-	}
-	/* Reset clears per-request state but keeps the live connection. */
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
@@ -438,80 +424,116 @@ int http_request(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "SA_QRadar_SOAR-C/" QS_VERSION);
 	if (h->send_once) {
 		curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prereq);
-		curl_easy_setopt(c, CURLOPT_PREREQDATA, &attempts);
+		curl_easy_setopt(c, CURLOPT_PREREQDATA, attempts);
 	}
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-		if (body || strcmp(method, "POST") == 0 ||
-		    strcmp(method, "PATCH") == 0 ||
-		    strcmp(method, "PUT") == 0) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-					 body ? body : "");
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-					 (curl_off_t)(body ? body_len : 0));
-		}
+		return;
 	}
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
-	resp->sent = up > 0 || resp->status != 0 || attempts > 1;
-	if (cc != CURLE_OK) {
-		char host[256] = "";
-		CURLU *u = curl_url();
-		char *hn = NULL;
-		long tunnel = 0, verdict = X509_V_OK, os_errno = 0;
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body || strcmp(method, "POST") == 0 ||
+	    strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(body ? body_len : 0));
+	}
+}
 
-		if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		    curl_url_get(u, CURLUPART_HOST, &hn, 0) == CURLUE_OK)
-			snprintf(host, sizeof(host), "%s", hn);
-		curl_free(hn);
-		curl_url_cleanup(u);
-		curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
-		curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verdict);
-		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-		resp->os_errno = (int)os_errno;
-		rc = classify(cc, verdict);
-		if (rc == HTTP_TLS && verdict != X509_V_OK &&
-		    verdict != X509_V_ERR_UNSPECIFIED)
-			snprintf(resp->tls_reason, sizeof(resp->tls_reason),
-				 "%s", X509_verify_cert_error_string(verdict));
-		if (attempts > 1) {
-			snprintf(
-				err, errlen,
-				"%s: the connection closed after the request was sent, before any answer",
-				host);
-			rc = HTTP_CONNECT;
-		} else if (cc == CURLE_WRITE_ERROR && resp->body.failed) {
-			snprintf(err, errlen,
-				 "%s: the answer is larger than %u bytes", host,
-				 (unsigned)BUF_CAP_HTTP);
-		} else if (h->o.proxy && tunnel >= 300) {
-			/* the proxy answered: a refusal, not a network blip */
-			snprintf(
-				err, errlen,
-				"proxy %s refused the tunnel to %s: HTTP %ld%s",
-				h->o.proxy, host, tunnel,
-				tunnel == 407
-					? " (proxy authentication failed: check the proxy user and password)"
-					: "");
-			resp->tunnel_status = tunnel;
-			resp->proxy_failed = 1;
-			rc = HTTP_PROXY;
-		} else if (h->o.proxy &&
-			   (rc == HTTP_CONNECT || rc == HTTP_PROXY) &&
-			   up == 0 && resp->status == 0) {
-			snprintf(err, errlen, "%s (through proxy %s): %s", host,
-				 h->o.proxy,
-				 ebuf[0] ? ebuf : curl_easy_strerror(cc));
-			resp->proxy_failed = 1;
-		} else {
-			snprintf(err, errlen, "%s: %s", host,
-				 ebuf[0] ? ebuf : curl_easy_strerror(cc));
-		}
+/* A transfer that failed: its class (enum in http.h) and one sentence
+ * naming the host and what happened, the proxy's answer apart from the
+ * network's (a refusal is not a blip). */
+static int explain_failure(struct http *h, CURLcode cc, const char *url,
+			   const char *ebuf, int attempts, curl_off_t up,
+			   struct http_response *resp, char *err,
+			   size_t errlen)
+{
+	CURL *c = h->curl;
+	char host[256] = "";
+	CURLU *u = curl_url();
+	char *hn = NULL;
+	long tunnel = 0, verdict = X509_V_OK, os_errno = 0;
+	const char *what = ebuf[0] ? ebuf : curl_easy_strerror(cc);
+	int rc;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &hn, 0) == CURLUE_OK)
+		snprintf(host, sizeof(host), "%s", hn);
+	curl_free(hn);
+	curl_url_cleanup(u);
+	curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &tunnel);
+	curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verdict);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+	resp->os_errno = (int)os_errno;
+	rc = classify(cc, verdict);
+	if (rc == HTTP_TLS && verdict != X509_V_OK &&
+	    verdict != X509_V_ERR_UNSPECIFIED)
+		snprintf(resp->tls_reason, sizeof(resp->tls_reason), "%s",
+			 X509_verify_cert_error_string(verdict));
+	if (attempts > 1) {
+		snprintf(
+			err, errlen,
+			"%s: the connection closed after the request was sent, before any answer",
+			host);
+		return HTTP_CONNECT;
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	if (cc == CURLE_WRITE_ERROR && resp->body.failed) {
+		snprintf(err, errlen, "%s: the answer is larger than %u bytes",
+			 host, (unsigned)BUF_CAP_HTTP);
+		return rc;
+	}
+	if (h->o.proxy && tunnel >= 300) {
+		snprintf(err, errlen, "proxy %s refused the tunnel to %s: HTTP %ld%s",
+			 h->o.proxy, host, tunnel,
+			 tunnel == 407
+				 ? " (proxy authentication failed: check the proxy user and password)"
+				 : "");
+		resp->tunnel_status = tunnel;
+		resp->proxy_failed = 1;
+		return HTTP_PROXY;
+	}
+	if (h->o.proxy && (rc == HTTP_CONNECT || rc == HTTP_PROXY) && up == 0 &&
+	    resp->status == 0) {
+		snprintf(err, errlen, "%s (through proxy %s): %s", host,
+			 h->o.proxy, what);
+		resp->proxy_failed = 1;
+		return rc;
+	}
+	snprintf(err, errlen, "%s: %s", host, what);
+	return rc;
+}
+
+int http_request(struct http *h, const char *method, const char *url,
+		 const char *const *headers, const char *body, size_t body_len,
+		 struct http_response *resp, char *err, size_t errlen)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hl = NULL, *t;
+	CURLcode cc;
+	size_t i;
+	int rc = HTTP_OK, attempts = 0;
+	curl_off_t up = 0;
+
+	memset(resp, 0, sizeof(*resp));
+	/* answers may carry a session, a csrf token or a stored password */
+	buf_init_secret(&resp->body, BUF_CAP_HTTP);
+	for (i = 0; headers && headers[i]; i++) {
+		t = curl_slist_append(hl, headers[i]);
+		if (!t) {
+			curl_slist_free_all(hl);
+			snprintf(err, errlen, "out of memory");
+			return HTTP_NOMEM;
+		}
+		hl = t;
+	}
+	set_request(h, method, url, hl, body, body_len, resp, ebuf, &attempts);
+	cc = curl_easy_perform(h->curl);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(h->curl, CURLINFO_SIZE_UPLOAD_T, &up);
+	resp->sent = up > 0 || resp->status != 0 || attempts > 1;
+	if (cc != CURLE_OK)
+		rc = explain_failure(h, cc, url, ebuf, attempts, up, resp, err,
+				     errlen);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 	return rc;
 }
@@ -524,16 +546,20 @@ void http_response_free(struct http_response *r)
 long http_retry_after_ms(const char *v, time_t now)
 {
 	const long day = 86400L;
-	char *end;
+	long long n;
 	long secs;
 	time_t t;
 
 	if (!v || !*v)
 		return -1;
 	if (*v >= '0' && *v <= '9') {
-		secs = strtol(v, &end, 10);
-		if (*end)
+		/* delay-seconds; anything beyond a day (even past what a
+		 * long long holds) counts as a day */
+		if (strspn(v, "0123456789") != strlen(v))
 			return -1;
+		if (text_int(v, 0, LLONG_MAX, &n) != 0 || n > day)
+			n = day;
+		secs = (long)n;
 	} else {
 		t = curl_getdate(v, NULL);
 		if (t == -1)

@@ -32,6 +32,10 @@ static void test_retry_after(void)
 	is_int(http_retry_after_ms("5s", now), -1, "Retry-After 5s → -1");
 	is_int(http_retry_after_ms("99999999999", now), 86400000L,
 	       "Retry-After huge → capped at a day");
+	is_int(http_retry_after_ms("999999999999999999999999", now), 86400000L,
+	       "Retry-After past a long long → capped at a day");
+	is_int(http_retry_after_ms("1.5", now), -1, "Retry-After 1.5 → -1");
+	is_int(http_retry_after_ms("12 ", now), -1, "Retry-After with a trailing space → -1");
 	gmtime_r(&(time_t){ now + 3 }, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	is_int(http_retry_after_ms(date, now), 3000, "Retry-After IMF-fixdate 3 s ahead");
