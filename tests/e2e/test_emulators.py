@@ -404,6 +404,30 @@ def test_splunkd(ctx, info, tmp):
                                                       "output_mode": "json"}), dict(A, **{"Content-Type": FORM}))
     ok(r.status == 400 and r.json()["message"] == "ValueError: Invalid status value.",
        "splunkd: notable_update refuses a status that is not a number", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "status": "9",
+                                                      "output_mode": "json"}), dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400 and r.json()["message"] == "ValueError: Invalid status value.",
+       "splunkd: notable_update refuses a status id ES does not have", r)
+    rs = base + "/services/alerts/reviewstatuses?count=-1&output_mode=json"
+    r = http(ctx, "GET", rs, headers=AN)
+    ok(r.status == 200 and [(e["name"], e["content"]["label"], e["content"]["status_type"])
+                            for e in r.json()["entry"]][4:] == [("4", "Resolved", "notable"),
+                                                                 ("5", "Closed", "notable")],
+       "splunkd: ES's notable statuses are served (5 = Closed)", r)
+    ctl(cp, "POST", "/_emu/reviewstatuses", [{"id": "4", "disabled": "1"},
+                                            {"id": "7", "label": "Closed - False Positive"}])
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@z", "status": "4",
+                                                      "output_mode": "json"}), dict(A, **{"Content-Type": FORM}))
+    ok(r.status == 400, "splunkd: notable_update refuses a disabled status", r)
+    r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@z", "status": "7",
+                                                      "output_mode": "json"}), dict(A, **{"Content-Type": FORM}))
+    hist = ctl(cp, "GET", "/_emu/state")["notables"].get("x@@notable@@z", [])
+    ok(r.status == 200 and [(h["status"], h["status_label"]) for h in hist] == [("7", "Closed - False Positive")],
+       "splunkd: a site's own status is accepted and recorded with its label", (r, hist))
+    r = http(ctx, "GET", base + "/services/alerts/reviewstatuses?output_mode=json",
+             {"Authorization": "Splunk expired-key"})
+    ok(r.status == 401 and r.json() == {"messages": [{"type": "WARN", "text": "call not properly authenticated"}]},
+       "splunkd: a bad session key -> 401 with splunkd's WARN message", r)
     r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "output_mode": "json"}),
              dict(A, **{"Content-Type": FORM}))
     ok(r.status == 400 and "One of comment, owner, status, urgency" in r.json()["message"],
@@ -429,6 +453,8 @@ def test_splunkd(ctx, info, tmp):
     r = http(ctx, "POST", nb, urllib.parse.urlencode({"ruleUIDs": "x@@notable@@y", "comment": "c"}),
              dict(AN, **{"Content-Type": FORM}))
     ok(r.status == 404, "splunkd: no Enterprise Security -> notable_update 404", r)
+    r = http(ctx, "GET", rs, headers=AN)
+    ok(r.status == 404, "splunkd: no Enterprise Security -> no review statuses", r)
     ctl(cp, "POST", "/_emu/es", {"installed": True})
     ss = base + "/servicesNS/nobody/SA_QRadar_SOAR/saved/searches/Shipped%20-%20disabled"
     r = http(ctx, "GET", ss + "?output_mode=json", headers=AN)

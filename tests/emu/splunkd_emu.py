@@ -51,6 +51,18 @@ DEFAULT_CONFIG = {
     "app_dir": None,
     # Enterprise Security present: /services/notable_update answers
     "es_installed": True,
+    # ES's notable statuses (reviewstatuses.conf, served at alerts/reviewstatuses):
+    # the six defaults of kvstore-and-sync.md §3.1 with ES's own descriptions
+    # ("Configure notable events"); a site may add, rename or disable
+    # statuses, so clients resolve them at run time
+    "reviewstatuses": {
+        "0": {"label": "Unassigned", "description": "The event has not been assigned"},
+        "1": {"label": "New", "description": "Event has not been reviewed", "default": "1"},
+        "2": {"label": "In Progress", "description": "Investigation or response is in-process"},
+        "3": {"label": "Pending", "description": "Event closure is pending some action"},
+        "4": {"label": "Resolved", "description": "The issue has been resolved and awaits verification"},
+        "5": {"label": "Closed", "description": "Issue has been resolved and verified"},
+    },
 }
 
 # ES's notable_update accepts rule ids of this shape only (its handler's
@@ -72,11 +84,11 @@ def form_or_json(headers, body):
     return None, ctype
 
 
-def err(status, text, json_mode=True):
+def err(status, text, json_mode=True, kind="ERROR"):
     if json_mode:
-        return emucommon.jresp(status, {"messages": [{"type": "ERROR", "text": text}]})
+        return emucommon.jresp(status, {"messages": [{"type": kind, "text": text}]})
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<response>\n  <messages>\n    '
-            '<msg type="ERROR">%s</msg>\n  </messages>\n</response>\n' % escape(text))
+            '<msg type="%s">%s</msg>\n  </messages>\n</response>\n' % (kind, escape(text)))
     return status, {"Content-Type": "text/xml; charset=UTF-8"}, body.encode()
 
 
@@ -113,6 +125,9 @@ class SplunkdEmu:
             # {time, status, owner, urgency, comment, user}, oldest first
             self.notables = {}
             self.es_installed = bool(self.cfg.get("es_installed", True))
+            self.reviewstatuses = {}
+            for sid, st in self.cfg.get("reviewstatuses", {}).items():
+                self._put_status(sid, st)
             self.messages = {}
             self.writes = []
             self.web_sessions = {}
@@ -132,6 +147,21 @@ class SplunkdEmu:
         self.passwords[name] = {"realm": realm or "", "username": user, "clear_password": pw,
                                 "app": app}
         return name
+
+    def _put_status(self, sid, st):
+        """One notable status as reviewstatuses.conf holds it (every value a
+        string; status_type notable, enabled, not the default unless said)."""
+        cur = self.reviewstatuses.get(str(sid), {"label": "", "description": "", "status_type": "notable",
+                                                 "disabled": "0", "default": "0"})
+        cur.update({k: str(v) for k, v in st.items() if k != "id"})
+        self.reviewstatuses[str(sid)] = cur
+
+    def notable_status(self, sid):
+        """The enabled notable status named by id sid, or None."""
+        st = self.reviewstatuses.get(str(sid).strip().lstrip("+"))
+        if st and st.get("status_type") == "notable" and st.get("disabled") in ("0", "false"):
+            return st
+        return None
 
     def caps(self, user):
         return set(self.cfg["users"].get(user, {}).get("capabilities", []))
@@ -172,7 +202,9 @@ class SplunkdEmu:
         m = re.match(r"^Splunk (\S+)$", auth)
         user = self.cfg["session_keys"].get(m.group(1)) if m else None
         if user is None:
-            return err(401, "call not properly authenticated", json_mode)
+            # splunkd's own answer to an unknown or expired session key:
+            # a WARN message (the body public splunkd clients quote)
+            return err(401, "call not properly authenticated", json_mode, "WARN")
         return self.dispatch(method, path, query, body, headers, user, m.group(1), json_mode)
 
     def split_ns(self, path):
@@ -261,6 +293,9 @@ class SplunkdEmu:
                     self.writes.append({"what": "apps/local", "user": user, "form": form})
                 return self.feed([self.entry(m.group(1), {"configured": self.app_state["configured"]},
                                              path=path)], json_mode)
+            m = re.match(r"^/alerts/reviewstatuses(?:/([^/]+))?$", rest)
+            if m:
+                return self.r_reviewstatuses(method, m.group(1), json_mode, path)
             if rest == "/notable_update":
                 return self.r_notable(method, form, ctype, caps, query, user)
             m = re.match(r"^/messages(?:/([^/]+))?$", rest)
@@ -475,7 +510,9 @@ class SplunkdEmu:
         if any(not RULE_ID_RX.match(r) for r in rule_uids):
             return fail(400, "ValueError: Invalid rule_id value.")
         status = fd.get("status") or None
-        if status is not None and not re.match(r"^\s*[+-]?\d+\s*$", status):
+        # the status is the id of one of ES's enabled notable statuses
+        if status is not None and (not re.match(r"^\s*[+-]?\d+\s*$", status)
+                                   or self.notable_status(status) is None):
             return fail(400, "ValueError: Invalid status value.")
         urgency = fd.get("urgency") or None
         if urgency is not None and urgency not in URGENCIES:
@@ -494,7 +531,9 @@ class SplunkdEmu:
         for r in rule_uids:
             hist = self.notables.setdefault(r, [])
             last = hist[-1] if hist else {}
-            hist.append({"time": now, "status": status or last.get("status"),
+            st = status.strip().lstrip("+") if status else last.get("status")
+            hist.append({"time": now, "status": st,
+                         "status_label": self.reviewstatuses.get(st, {}).get("label") if st else None,
                          "owner": owner or last.get("owner"),
                          "urgency": urgency or last.get("urgency"), "comment": comment,
                          "user": user})
@@ -505,6 +544,21 @@ class SplunkdEmu:
                                                         "</message></response>" % msg).encode()
         return emucommon.jresp(200, {"success": True, "message": msg, "details": {},
                                      "failure_count": 0, "success_count": len(rule_uids)})
+
+    def r_reviewstatuses(self, method, name, json_mode, path):
+        """ES's review statuses (alerts/reviewstatuses): entries named by
+        their id, content as in reviewstatuses.conf; ES absent: 404."""
+        if not self.es_installed:
+            return err(404, "Not Found: /alerts/reviewstatuses", json_mode)
+        if method != "GET":
+            return err(405, "Method not allowed", json_mode)
+        name = urllib.parse.unquote(name) if name else None
+        items = [self.entry(i, dict(st), app="SA-ThreatIntelligence", path=path)
+                 for i, st in sorted(self.reviewstatuses.items(), key=lambda x: int(x[0]))
+                 if name in (None, i)]
+        if name and not items:
+            return err(404, "Could not find object id=%s" % name, json_mode)
+        return self.feed(items, json_mode)
 
     def r_messages(self, method, name, form, ctype, json_mode, path, user):
         if method == "GET":
@@ -729,6 +783,7 @@ class SplunkdEmu:
                     "conf": self.conf, "alert_html": self.alert_html, "app": self.app_state,
                     "notable_updates": self.notable_updates, "notables": self.notables,
                     "es_installed": self.es_installed, "messages": self.messages,
+                    "reviewstatuses": self.reviewstatuses,
                     "writes": self.writes,
                     "handlers": {k: {"starts": h.starts, "stderr": h.stderr_lines[-50:]}
                                  for k, h in self.handlers.items()}}
@@ -750,6 +805,11 @@ class SplunkdEmu:
                 # Enterprise Security (un)installed: notable_update 404s without it
                 self.es_installed = bool((obj or {}).get("installed", True))
                 return 200, {"ok": True, "installed": self.es_installed}
+            if path == "/_emu/reviewstatuses" and method == "POST":
+                # a site's own statuses: add, rename or disable ({"id", …})
+                for st in obj if isinstance(obj, list) else [obj or {}]:
+                    self._put_status(st["id"], st)
+                return 200, {"ok": True, "reviewstatuses": self.reviewstatuses}
             if path == "/_emu/restmap" and method == "POST":
                 h = normalize_handler(obj, self.cfg.get("app_dir"))
                 self.cfg["restmap"] = [x for x in self.cfg["restmap"] if x["match"] != h["match"]] + [h]
