@@ -82,6 +82,21 @@ static int file_path(char *out, size_t n, const char *dir, const char *name,
 	return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
+/* The path of the document called name (refused unless good_name). */
+static int doc_path(char *out, size_t len, const char *dir, const char *name,
+		    const char *ext, char *err, size_t n)
+{
+	if (!good_name(name)) {
+		snprintf(err, n, "spool: invalid document name");
+		return SPOOL_BADNAME;
+	}
+	if (file_path(out, len, dir, name, ext)) {
+		snprintf(err, n, "spool: path too long");
+		return SPOOL_IO;
+	}
+	return SPOOL_OK;
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -104,16 +119,14 @@ int spool_write(const char *dir, const char *name, const json_t *doc, char *err,
 	char *text = NULL;
 	int fd = -1, dfd = -1, rc;
 
-	if (!good_name(name)) {
-		snprintf(err, n, "spool: invalid document name");
-		return SPOOL_BADNAME;
-	}
+	rc = doc_path(final, sizeof(final), dir, name, ".json", err, n);
+	if (rc)
+		return rc;
 	rc = make_dir(dir, err, n);
 	if (rc)
 		return rc;
 	if (snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dir, name,
-		     (long)getpid()) >= (int)sizeof(tmp) ||
-	    file_path(final, sizeof(final), dir, name, ".json")) {
+		     (long)getpid()) >= (int)sizeof(tmp)) {
 		snprintf(err, n, "spool: path too long");
 		return SPOOL_IO;
 	}
@@ -170,16 +183,12 @@ int spool_read(const char *dir, const char *name, json_t **doc, char *err,
 {
 	char path[4200];
 	json_error_t je;
+	int rc;
 
 	*doc = NULL;
-	if (!good_name(name)) {
-		snprintf(err, n, "spool: invalid document name");
-		return SPOOL_BADNAME;
-	}
-	if (file_path(path, sizeof(path), dir, name, ".json")) {
-		snprintf(err, n, "spool: path too long");
-		return SPOOL_IO;
-	}
+	rc = doc_path(path, sizeof(path), dir, name, ".json", err, n);
+	if (rc)
+		return rc;
 	*doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!*doc) {
 		if (access(path, F_OK) != 0) {
@@ -203,15 +212,10 @@ int spool_read(const char *dir, const char *name, json_t **doc, char *err,
 int spool_remove(const char *dir, const char *name, char *err, size_t n)
 {
 	char path[4200];
+	int rc = doc_path(path, sizeof(path), dir, name, ".json", err, n);
 
-	if (!good_name(name)) {
-		snprintf(err, n, "spool: invalid document name");
-		return SPOOL_BADNAME;
-	}
-	if (file_path(path, sizeof(path), dir, name, ".json")) {
-		snprintf(err, n, "spool: path too long");
-		return SPOOL_IO;
-	}
+	if (rc)
+		return rc;
 	if (unlink(path) != 0)
 		return errno == ENOENT ? SPOOL_NOTFOUND
 				       : io_err(err, n, "delete", path);
@@ -221,16 +225,12 @@ int spool_remove(const char *dir, const char *name, char *err, size_t n)
 int spool_set_aside(const char *dir, const char *name, char *err, size_t n)
 {
 	char from[4200], to[4200];
+	int rc = doc_path(from, sizeof(from), dir, name, ".json", err, n);
 
-	if (!good_name(name)) {
-		snprintf(err, n, "spool: invalid document name");
-		return SPOOL_BADNAME;
-	}
-	if (file_path(from, sizeof(from), dir, name, ".json") ||
-	    file_path(to, sizeof(to), dir, name, ".bad")) {
-		snprintf(err, n, "spool: path too long");
-		return SPOOL_IO;
-	}
+	if (!rc)
+		rc = doc_path(to, sizeof(to), dir, name, ".bad", err, n);
+	if (rc)
+		return rc;
 	if (rename(from, to) != 0)
 		return io_err(err, n, "set aside", from);
 	return SPOOL_OK;
