@@ -6,6 +6,7 @@
 #include "alert/note.h"
 #include "alert/pool.h"
 #include "alert/replay.h"
+#include "alert/sync.h"
 #include "mapping/catalog.h"
 #include "mapping/config.h"
 #include "mapping/engine.h"
@@ -59,6 +60,7 @@ struct run {
 	struct tally tally;
 	long long start_ms;
 	int run_failed;	    /* fail_run posted the search's failure message */
+	int own_summary;    /* the mode wrote its own run summary line */
 	struct delivery dl; /* the delivery queue's side of the run */
 	int queue_code;	    /* queue_run: the exit code of its rows */
 	char lock_dir[4096];
@@ -692,7 +694,8 @@ static int run_end(struct run *r)
 {
 	report_mapping(r);
 	report_failures(r);
-	summary(r);
+	if (!r->own_summary)
+		summary(r);
 	json_decref(r->tally.lost);
 	soar_free(r->soar);
 	catalog_free(&r->cat);
@@ -737,15 +740,16 @@ static int load_config(struct run *r, const json_t *templates)
 	return 0;
 }
 
-/* mode = replay (replay.h): the run works off the queue. Its settings
- * hold no $result token, so the payload's configuration is the search's
- * own and nothing else is read first. */
-static int is_replay(const struct run *r)
+/* mode = replay (replay.h): the run works off the queue; mode = sync
+ * (sync.h): it closes the notables of closed cases. Their settings hold
+ * no $result token, so the payload's configuration is the search's own
+ * and nothing else is read first. */
+static int is_mode(const struct run *r, const char *mode)
 {
 	const char *m =
 		json_string_value(json_object_get(r->p.configuration, "mode"));
 
-	return m && strcmp(m, "replay") == 0;
+	return m && strcmp(m, mode) == 0;
 }
 
 static void replay(struct run *r)
@@ -781,6 +785,36 @@ static void replay(struct run *r)
 	r->run_failed = 1;
 }
 
+static void sync_closed(struct run *r)
+{
+	struct sync_in in;
+	char err[2048];
+
+	if (config_load(&r->cfg, r->p.configuration, err, sizeof(err))) {
+		fail_run(r, EXIT_PAYLOAD, err);
+		return;
+	}
+	r->have_cfg = 1;
+	if (r->cfg.sync_closed && r->cfg.proxy_host && *r->cfg.proxy_host &&
+	    r->cfg.proxy_user && *r->cfg.proxy_user &&
+	    splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
+				 "proxy password", &r->proxy_password, err,
+				 sizeof(err))) {
+		fail_run(r, EXIT_SPLUNKD, err);
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.p = &r->p;
+	in.cfg = &r->cfg;
+	in.sd = r->sd;
+	in.cam = &r->cam;
+	in.proxy_password = r->proxy_password;
+	worse(r, sync_run(&in));
+	/* the sync writes its own summary and message */
+	r->run_failed = 1;
+	r->own_summary = 1;
+}
+
 int action_execute(void)
 {
 	struct run r;
@@ -806,8 +840,12 @@ int action_execute(void)
 		goto out;
 	}
 	apply_log_level(r.sd);
-	if (is_replay(&r)) {
+	if (is_mode(&r, "replay")) {
 		replay(&r);
+		goto out;
+	}
+	if (is_mode(&r, "sync")) {
+		sync_closed(&r);
 		goto out;
 	}
 	if (read_templates(&r, &templates, err, sizeof(err))) {

@@ -75,6 +75,25 @@ static int bool_of(json_t *conf, const char *key, int *out, char *err,
 	return 0;
 }
 
+/* sync_since: epoch seconds, or -1 when blank. */
+static int since_of(json_t *conf, long long *out, char *err, size_t errlen)
+{
+	const char *s = str_of(conf, "sync_since");
+
+	*out = -1;
+	if (text_is_blank(s))
+		return 0;
+	/* up to the year 9999: a millisecond mark stays exact in a double */
+	if (text_int(s, 0, 253402300799LL, out)) {
+		snprintf(
+			err, errlen,
+			"configuration: sync_since must be a time in epoch seconds, not \"%.40s\"",
+			s);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmp_map(const void *a, const void *b)
 {
 	return strcmp(((const struct mapping *)a)->key,
@@ -163,6 +182,12 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 	out->note_on_update = 1;
 	if (!text_is_blank(str_of(conf, "note_on_update")) &&
 	    bool_of(conf, "note_on_update", &out->note_on_update, err, errlen))
+		goto fail;
+	if (bool_of(conf, "sync_closed", &out->sync_closed, err, errlen) ||
+	    int_of(conf, "sync_close_status", QS_SYNC_CLOSE_STATUS_DEFAULT, 0,
+		   QS_SYNC_CLOSE_STATUS_MAX, &out->sync_close_status, err,
+		   errlen) ||
+	    since_of(conf, &out->sync_since, err, errlen))
 		goto fail;
 
 	out->maps = calloc(json_object_size(conf) + 1, sizeof *out->maps);

@@ -10,6 +10,10 @@
  *   host port org user api_keys verify duplicates num_artifacts num_events
  *   proxy_host proxy_port proxy_user
  *   note_on_update           note on a case a run changed (default on)
+ *   sync_closed              mode = sync closes notables (default off)
+ *   sync_close_status        the ES status they get (default 5)
+ *   sync_since               epoch seconds the first sync starts at
+ *                            (setup sets it when sync_closed is ticked)
  *   mapping_<key>            key = field API name or "<prefix>.<name>"
  *   artifactN                "type|value|description" (parts trimmed,
  *                            description optional), N = 1..99
@@ -38,6 +42,9 @@ struct action_config {
 	int num_artifacts; /* 1..QS_NUM_ARTIFACTS_MAX (util/names.h) */
 	int num_events;	   /* rows per run, 1..QS_NUM_EVENTS_MAX */
 	int note_on_update;
+	int sync_closed;
+	int sync_close_status; /* 0..QS_SYNC_CLOSE_STATUS_MAX */
+	long long sync_since;  /* -1 when unset */
 	struct mapping *maps;
 	size_t nmaps;
 	struct artifact_tmpl *arts;

@@ -995,6 +995,36 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out,
 	return SOAR_OK;
 }
 
+int soar_query_paged(struct soar *s, const json_t *query, const char *params,
+		     json_t **out, char *err, size_t n)
+{
+	char path[1024];
+	json_t *res = NULL;
+	int rc;
+
+	*out = NULL;
+	if (snprintf(path, sizeof(path),
+		     "/rest/orgs/%lld/incidents/query_paged%s%s", s->org_id,
+		     params && *params ? "?" : "",
+		     params ? params : "") >= (int)sizeof(path)) {
+		snprintf(err, n,
+			 "SOAR query_paged: the parameters are too long");
+		return SOAR_CONFIG;
+	}
+	rc = call(s, "POST", path, query, 1, &res, NULL, err, n);
+	if (rc)
+		return rc;
+	if (!json_is_array(json_object_get(res, "data"))) {
+		snprintf(err, n,
+			 "SOAR POST %s on %s: the answer has no data array",
+			 path, s->host);
+		json_decref(res);
+		return SOAR_SERVER;
+	}
+	*out = res;
+	return SOAR_OK;
+}
+
 int soar_create_case(struct soar *s, json_t *body, const char *dedup_key,
 		     long long *out_id, char *err, size_t n)
 {

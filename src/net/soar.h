@@ -98,6 +98,13 @@ char *soar_case_url(const struct soar *s, long long case_id);
 int soar_find_open_case(struct soar *s, const char *key, json_t **out_incident,
 			char *err, size_t n);
 
+/* POST /incidents/query_paged[?params] with query (a QueryPagedDTO,
+ * borrowed; params an encoded query string such as
+ * "return_level=normal", or NULL): *out (caller owns) is SOAR's answer
+ * (recordsTotal, recordsFiltered, data), whose data is an array. */
+int soar_query_paged(struct soar *s, const json_t *query, const char *params,
+		     json_t **out, char *err, size_t n);
+
 /* POST /incidents with body (borrowed); *out_id the new case's id. When the
  * outcome of a send is unknown (timeout after sending) and dedup_key is
  * given, the create is retried only after a query shows no such case;

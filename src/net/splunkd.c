@@ -128,12 +128,16 @@ void splunkd_free(struct splunkd *d)
 	free(d);
 }
 
-/* splunkd answers errors as {"messages":[{"type":"ERROR","text":"…"}]}. */
+/* splunkd answers errors as {"messages":[{"type":"ERROR","text":"…"}]};
+ * ES's notable_update as {"success": false, "message": "…"}. */
 static void message_of(const struct http_response *r, char *out, size_t n)
 {
 	json_t *j = json_loads(buf_str(&r->body), 0, NULL);
 	const char *t = json_string_value(json_object_get(
 		json_array_get(json_object_get(j, "messages"), 0), "text"));
+
+	if (!t)
+		t = json_string_value(json_object_get(j, "message"));
 
 	snprintf(out, n, "%s", t ? t : "");
 	json_decref(j);

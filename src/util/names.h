@@ -37,6 +37,10 @@
 #define QS_NOTABLE_FIELD "splunk_notable_event_id"
 #define QS_NOTABLE_KEY "properties." QS_NOTABLE_FIELD
 
+/* The shipped search that closes the notables of closed SOAR cases
+ * (mode = sync), enabled and disabled by setup with sync_closed. */
+#define QS_SYNC_SEARCH "QRadar SOAR - Sync closed cases"
+
 /*
  * Numeric settings: the range both the alert action and the setup form
  * accept, and the default of an unset value (the defaults match
@@ -50,6 +54,9 @@
 #define QS_NUM_ARTIFACTS_DEFAULT 10
 #define QS_NUM_EVENTS_MAX 10000
 #define QS_NUM_EVENTS_DEFAULT 30
+/* sync_close_status: an ES notable status id; 5 is "Closed" by default */
+#define QS_SYNC_CLOSE_STATUS_DEFAULT 5
+#define QS_SYNC_CLOSE_STATUS_MAX 99999
 
 /*
  * Where the setup form (src/setup/setupform.c) is stricter than the alert

@@ -119,6 +119,20 @@ es = ss.get(ES, {})
 ok(es.get("action.correlationsearch.enabled") == "1" and bool(es.get("action.correlationsearch.label"))
    and es.get("action.notable") == "1" and bool(es.get("action.notable.param.rule_title")),
    "the ES sample is a correlation search that makes notables")
+# The add-on's own scheduled searches: | makeresults every 5 minutes, each a
+# mode of the action; the sync ships disabled (setup's sync_closed enables it).
+for name, mode, disabled in (("QRadar SOAR - Replay queued escalations", "replay", "0"),
+                             ("QRadar SOAR - Sync closed cases", "sync", "1")):
+    st = ss.get(name, {})
+    ok(st.get("search", "").strip() == "| makeresults" and st.get("cron_schedule") == "*/5 * * * *"
+       and st.get("enableSched") == "1" and st.get("action.qradar_soar") == "1"
+       and st.get("action.qradar_soar.param.mode") == mode and st.get("disabled") == disabled,
+       "savedsearches.conf: \"%s\" runs mode = %s every 5 minutes (disabled = %s)" % (name, mode, disabled),
+       st)
+ok(aa.get("param.sync_closed") == "0" and aa.get("param.sync_close_status") == "5"
+   and "param.sync_since" in aa,
+   "alert_actions.conf: sync_closed off, sync_close_status 5 (ES's Closed), sync_since unset",
+   {k: v for k, v in aa.items() if k.startswith("param.sync")})
 ss_spec = set()
 with open(os.path.join(TOP, "README", "savedsearches.conf.spec"), encoding="utf-8") as fh:
     for line in fh:

@@ -72,5 +72,19 @@ int main(void)
 	config_free(&c);
 	ok(load(&c, "{\"note_on_update\":\"sometimes\"}", err, sizeof err) != 0 && strstr(err, "note_on_update"),
 	   "bad note_on_update refused");
+	ok(load(&c, "{}", err, sizeof err) == 0 && c.sync_closed == 0 &&
+	   c.sync_close_status == 5 && c.sync_since == -1,
+	   "sync: off, status 5 (ES's Closed), no start by default");
+	config_free(&c);
+	ok(load(&c, "{\"sync_closed\":\"1\",\"sync_close_status\":\"7\",\"sync_since\":\"1714557600\"}",
+		err, sizeof err) == 0 && c.sync_closed == 1 && c.sync_close_status == 7 &&
+	   c.sync_since == 1714557600, "sync settings read");
+	config_free(&c);
+	ok(load(&c, "{\"sync_close_status\":\"Closed\"}", err, sizeof err) != 0 &&
+	   strstr(err, "sync_close_status"), "a status label is refused: ES wants the id");
+	ok(load(&c, "{\"sync_since\":\"-5\"}", err, sizeof err) != 0 && strstr(err, "sync_since"),
+	   "a negative sync_since is refused");
+	ok(load(&c, "{\"sync_closed\":\"maybe\"}", err, sizeof err) != 0 && strstr(err, "sync_closed"),
+	   "a bad sync_closed is refused");
 	return tap_done();
 }
