@@ -447,6 +447,12 @@
 		clear(this.status);
 		var last = cfg && cfg.last_setup && typeof cfg.last_setup === "object" ? cfg.last_setup : null;
 		var attempt = cfg && cfg.last_attempt && typeof cfg.last_attempt === "object" ? cfg.last_attempt : null;
+		/* An upgrade over IBM's add-on: the form holds IBM's stored settings. */
+		if (cfg && cfg.prefilled_from)
+			this.status.appendChild(el("div", { className: "qs-status-line qs-none", text:
+				"The form holds the settings of IBM's add-on (" + str(cfg.prefilled_from) +
+				"), which the alert action uses until this form is submitted. Enter the password " +
+				"(or API key secret) and click Submit to store them as this add-on's; IBM's settings are left as they are." }));
 		if (!last && !attempt) {
 			this.status.appendChild(el("div", { className: "qs-status-line qs-none", text:
 				"The add-on has not been set up yet. Fill in the form and click Submit." }));

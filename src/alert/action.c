@@ -178,7 +178,12 @@ static int read_templates(struct run *r, json_t **out, char *err, size_t n)
 
 	*out = NULL;
 	if (!r->p.search_uri || !*r->p.search_uri) {
-		*out = json_incref(r->p.configuration);
+		/* a copy: IBM's settings may be filled in (ibm_settings) */
+		*out = json_copy(r->p.configuration);
+		if (!*out) {
+			snprintf(err, n, "out of memory");
+			return -1;
+		}
 		return 0;
 	}
 	rc = splunkd_get(r->sd, QS_ACTION_PATH, &defs, err, n);
@@ -191,6 +196,28 @@ static int read_templates(struct run *r, json_t **out, char *err, size_t n)
 	json_decref(defs);
 	json_decref(saved);
 	return rc;
+}
+
+/*
+ * After an upgrade over IBM's add-on, before its setup page was submitted
+ * here: the connection settings are in IBM's [config] stanza
+ * (appconf_fill_from_ibm), and its credential entity is the one this app
+ * reads, so the run goes on with them. A failed read is only logged: the
+ * run then stops on the missing settings, naming both places.
+ */
+static void ibm_settings(struct run *r, json_t *conf)
+{
+	const char *file = NULL;
+	char err[1024];
+
+	if (appconf_fill_from_ibm(r->sd, conf, &file, err, sizeof(err))) {
+		warnf("cannot read IBM's add-on configuration (qradar_soar.conf or sa_resilient.conf [config]): %s",
+		      err);
+		return;
+	}
+	if (file)
+		infof("the SOAR connection settings come from IBM's add-on configuration (%s [config]), as alert_actions.conf [qradar_soar] has none; submit this add-on's setup page once to store them as its own",
+		      file);
 }
 
 /* The SOAR secret, and the proxy password the setup page stores beside
@@ -728,7 +755,7 @@ static int load_config(struct run *r, const json_t *templates)
 	    !r->cfg.org || !*r->cfg.org) {
 		fail_run(
 			r, EXIT_PAYLOAD,
-			"The add-on is not set up: the SOAR host, organization or user is empty. Run the add-on's setup page (Apps > Manage Apps > QRadar SOAR Add-on for Splunk > Set up).");
+			"The add-on is not set up: the SOAR host, organization or user is empty (neither alert_actions.conf [qradar_soar] nor IBM's qradar_soar.conf [config] holds them). Run the add-on's setup page (Apps > Manage Apps > QRadar SOAR Add-on for Splunk > Set up).");
 		return -1;
 	}
 	delivery_init(&r->dl, &r->p, &r->cfg);
@@ -756,8 +783,18 @@ static void replay(struct run *r)
 {
 	struct replay_in in;
 	char err[2048];
+	/* verify: the replay search's, or IBM's before setup ran here */
+	json_t *conf = json_copy(r->p.configuration);
+	int rc;
 
-	if (config_load(&r->cfg, r->p.configuration, err, sizeof(err))) {
+	if (!conf) {
+		fail_run(r, EXIT_INTERNAL, "out of memory");
+		return;
+	}
+	ibm_settings(r, conf);
+	rc = config_load(&r->cfg, conf, err, sizeof(err));
+	json_decref(conf);
+	if (rc) {
 		fail_run(r, EXIT_PAYLOAD, err);
 		return;
 	}
@@ -858,6 +895,7 @@ int action_execute(void)
 				  NULL);
 		goto out;
 	}
+	ibm_settings(&r, templates);
 	if (load_config(&r, templates))
 		goto out;
 	if (read_secrets(&r, err, sizeof(err))) {

@@ -118,3 +118,35 @@ int appconf_no_connection(const json_t *conf)
 	return blank_key(conf, "host") && blank_key(conf, "org") &&
 	       blank_key(conf, "user");
 }
+
+int appconf_fill_from_ibm(struct splunkd *d, json_t *conf, const char **file,
+			  char *err, size_t errlen)
+{
+	json_t *ibm = NULL, *v;
+	const char *k, *from = NULL;
+	char pk[32];
+	int rc, taken = 0;
+
+	*file = NULL;
+	if (!appconf_no_connection(conf))
+		return 0;
+	rc = appconf_ibm_config(d, &ibm, &from, err, errlen);
+	if (rc || !ibm)
+		return rc;
+	json_object_foreach(ibm, k, v) {
+		if (blank_key(ibm, k))
+			continue;
+		snprintf(pk, sizeof(pk), "param.%s", k);
+		json_object_del(conf, pk);
+		if (json_object_set(conf, k, v) != 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = SPLUNKD_NOMEM;
+			break;
+		}
+		taken++;
+	}
+	json_decref(ibm);
+	if (rc == 0 && taken)
+		*file = from;
+	return rc;
+}

@@ -46,4 +46,18 @@ int appconf_ibm_config(struct splunkd *d, json_t **out, const char **file,
  * none of host, org and user set: our setup never stored a connection. */
 int appconf_no_connection(const json_t *conf);
 
+/*
+ * The upgrade path from IBM's add-on: when conf (an object of strings,
+ * keys with or without "param.") has no connection (appconf_no_connection),
+ * each of appconf_ibm_keys that IBM's [config] stanza holds a non-blank
+ * value for is set in conf under its plain name (a "param." copy of the
+ * key is removed), replacing this app's shipped defaults (port 443,
+ * num_artifacts 10, ...) as IBM's action ignored alert_actions.conf for
+ * them. *file names the .conf the values came from ("qradar_soar.conf",
+ * static), or is NULL when nothing was taken (conf has a connection, or
+ * neither file has the stanza). Returns 0, or a splunkd_err with err.
+ */
+int appconf_fill_from_ibm(struct splunkd *d, json_t *conf, const char **file,
+			  char *err, size_t errlen);
+
 #endif

@@ -509,6 +509,29 @@ static void remember(const struct outcome *o)
 	last_attempt = a;
 }
 
+/*
+ * An upgrade over IBM's add-on: until this app's setup is submitted, the
+ * form shows what IBM's setup stored in its [config] stanza, with
+ * "prefilled_from" naming it. Nothing is written: a Submit stores the
+ * form as this app's keys and leaves IBM's stanza as it is.
+ */
+static void prefill_from_ibm(struct splunkd *d, json_t *p)
+{
+	const char *file = NULL;
+	char e[1024], from[64];
+
+	if (appconf_fill_from_ibm(d, p, &file, e, sizeof(e)) != 0) {
+		warnf("setup: cannot read IBM's add-on configuration: %s", e);
+		return;
+	}
+	if (!file)
+		return;
+	snprintf(from, sizeof(from), "%s [config]", file);
+	json_object_set_new(p, "prefilled_from", json_string(from));
+	infof("setup: the form is pre-filled from IBM's add-on configuration (%s)",
+	      from);
+}
+
 static json_t *get(const struct req *r)
 {
 	struct outcome o = { 500, "", "", NULL, 0 };
@@ -536,6 +559,8 @@ static json_t *get(const struct req *r)
 		snprintf(k, sizeof(k), "param.%s", saved_keys[i]);
 		json_object_set_new(p, saved_keys[i], json_string(str(c, k)));
 	}
+	if (p)
+		prefill_from_ibm(d, p);
 	rc = splunkd_get(d, HISTORY_PATH, &hist, e, sizeof(e));
 	if (p && rc == SPLUNKD_OK) {
 		json_t *h = splunkd_entry_content(hist);

@@ -17,8 +17,10 @@ import actionlib as al  # noqa: E402
 
 sys.path.insert(0, os.path.join(al.TOP, "tests", "lib"))
 import cimlog  # noqa: E402
+import kvstore  # noqa: E402  (tests/emu: its .conf reader)
 
-SETUP = "/servicesNS/nobody/SA_QRadar_SOAR/qradar_soar/setup"
+NS = "/servicesNS/nobody/SA_QRadar_SOAR"
+SETUP = NS + "/qradar_soar/setup"
 FIELDS = ["_time", "event_id", "rule_title", "rule_description", "severity", "src"]
 ROW = {"_time": "1714557600", "event_id": "E1@@notable@@a1", "rule_title": "First",
        "rule_description": "one", "severity": "High", "src": ["10.0.0.1", "10.0.0.2"]}
@@ -156,7 +158,120 @@ def scenario_log_format():
         shutil.rmtree(work, ignore_errors=True)
 
 
-for s in (scenario_log_format,):
+def shipped_action_defaults():
+    """alert_actions.conf [qradar_soar] as this app ships it: what splunkd
+    serves after the upgrade, before our setup ran (no host, org, user)."""
+    conf = kvstore.parse_conf(os.path.join(al.TOP, "default", "alert_actions.conf"))
+    return dict(conf["qradar_soar"])
+
+
+def rest(emu, method, path, form=None):
+    ctx = ssl.create_default_context(cafile=emu.ca)
+    body = urllib.parse.urlencode(list(form.items())).encode() if form is not None else None
+    req = urllib.request.Request(emu.splunkd_url() + path + "?output_mode=json", data=body,
+                                 method=method, headers={"Authorization": "Splunk " + al.SESSION_KEY})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def scenario_upgrade_from_ibm():
+    """An upgrade over IBM's add-on: splunkd holds only what IBM's setup
+    stored (its [config] stanza and its credential entity) and this app's
+    shipped defaults. A scheduled run escalates with them; the setup page
+    pre-fills from them; a Submit stores this app's keys and leaves IBM's
+    stanza as it was."""
+    work, home, app = al.app_home("parity-upgrade-")
+    try:
+        with al.harness.Emulators(splunkd_args=[
+                "--restmap", os.path.join(al.TOP, "default", "restmap.conf"), "--app-dir", app]) as emu:
+            os.makedirs(os.path.join(home, "etc", "auth"), exist_ok=True)
+            shutil.copy(emu.ca, os.path.join(home, "etc", "auth", "cacert.pem"))
+            ibm = {"host": "127.0.0.1", "port": str(emu.soar["port"]), "org": "Test Organization",
+                   "user": al.SOAR_USER, "api_keys": "0", "verify": emu.ca, "duplicates": "0",
+                   "num_artifacts": "3", "num_events": "30",
+                   # a key of IBM's own that this app does not read
+                   "incident_file": "/opt/splunk/etc/apps/SA_QRadar_SOAR/appserver/static/resilient.json"}
+            search = {"action.qradar_soar": "1",
+                      "action.qradar_soar.param.mapping_name": "IBM: $result.rule_title$",
+                      "action.qradar_soar.param.mapping_properties.splunk_notable_event_id":
+                          "$result.event_id$",
+                      "action.qradar_soar.param.artifact1type": "IP Address",
+                      "action.qradar_soar.param.artifact1value": "$result.src$",
+                      "action.qradar_soar.param.artifact1description": "Source"}
+            emu.splunkd_ctl("POST", "/_emu/seed", {
+                "conf": {"alert_actions": {"qradar_soar": shipped_action_defaults()},
+                         "qradar_soar": {"config": dict(ibm)}},
+                "saved_searches": [{"owner": "admin", "app": "search", "name": "IBM Alert",
+                                    "content": search}]})
+            al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+            res = os.path.join(emu.workdir, "results.csv.gz")
+            al.write_results(res, FIELDS, [ROW, dict(ROW, event_id="E2@@notable@@b2", rule_title="Second")])
+            # what splunkd hands over: the action's defaults and the search's
+            # parameters, $result.x$ resolved from the first row
+            conf = {k[len("param."):]: v for k, v in shipped_action_defaults().items()
+                    if k.startswith("param.")}
+            conf.update({k[len("action.qradar_soar.param."):]: v.replace("$result.rule_title$", "First")
+                         for k, v in search.items() if k.startswith("action.qradar_soar.param.")})
+            sched = dict(search_uri="/servicesNS/admin/search/saved/searches/IBM%20Alert",
+                         search_name="IBM Alert")
+            path = log_path(home, "qradar_soar_modalert")
+            rc, out, err = al.run(al.payload(emu, res, conf, **sched), home)
+            incs = emu.soar_ctl("GET", "/_emu/incidents")
+            t.ok(rc == 0 and sorted(i["name"] for i in incs) == ["IBM: First", "IBM: Second"],
+                 "upgrade: a scheduled run escalates with IBM's [config] stanza and credential",
+                 (rc, [i["name"] for i in incs], err[-1500:]))
+            t.ok(all([a["value"] for a in i["artifacts"]] == ["10.0.0.1", "10.0.0.2"] for i in incs),
+                 "upgrade: the search's legacy artifact trio is sent", [i["artifacts"] for i in incs])
+            t.ok("come from IBM's add-on configuration (qradar_soar.conf [config])" in read(path),
+                 "upgrade: the log says where the settings came from", read(path)[-1500:])
+
+            # the SA-Resilient era's file name
+            st = rest(emu, "DELETE", NS + "/configs/conf-qradar_soar/config")
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"sa_resilient": {"config": dict(ibm)}}})
+            al.write_results(res, FIELDS, [dict(ROW, event_id="E3@@notable@@c3", rule_title="Third")])
+            rc, out, err = al.run(al.payload(emu, res, dict(conf, mapping_name="IBM: Third"), **sched), home)
+            t.ok(st == 200 and rc == 0 and "IBM: Third" in [i["name"] for i in emu.soar_ctl("GET", "/_emu/incidents")]
+                 and "(sa_resilient.conf [config])" in read(path),
+                 "upgrade: sa_resilient.conf [config] is read when qradar_soar.conf has none", (st, rc, err[-800:]))
+            st = rest(emu, "DELETE", NS + "/configs/conf-sa_resilient/config")
+            rc, out, err = al.run(al.payload(emu, res, conf, **sched), home)
+            t.ok(st == 200 and rc == 2 and "not set up" in err and "qradar_soar.conf [config]" in err,
+                 "neither stanza: exit 2 naming both places", (st, rc, err[-800:]))
+
+            # the setup page: pre-filled from IBM's stanza, a Submit leaves it alone
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {"config": dict(ibm)}}})
+            st, rep = setup_call(emu, "GET")
+            p = rep.get("payload", rep)
+            t.ok(st == 200 and p.get("prefilled_from") == "qradar_soar.conf [config]" and
+                 all(p.get(k) == ibm[k] for k in ("host", "port", "org", "user", "verify", "num_artifacts")),
+                 "setup GET: the form is pre-filled from IBM's [config] stanza", (st, rep))
+            form = {k: ibm[k] for k in ("host", "port", "org", "user", "api_keys", "verify",
+                                        "duplicates", "num_artifacts", "num_events")}
+            form["secret"] = al.SOAR_PASSWORD
+            before = emu.splunkd_ctl("GET", "/_emu/state")
+            st, rep = setup_call(emu, "POST", form)
+            state = emu.splunkd_ctl("GET", "/_emu/state")
+            ours = state["conf"]["alert_actions"]["qradar_soar"]
+            t.ok(st == 200 and ours.get("param.host") == "127.0.0.1" and ours.get("param.num_artifacts") == "3",
+                 "setup Submit: this app's keys are written", (st, rep, {k: v for k, v in ours.items()
+                                                                     if not k.startswith("param.mapping")}))
+            t.ok(state["conf"]["qradar_soar"]["config"] == ibm and
+                 not [w for w in state["writes"][len(before["writes"]):]
+                      if w["what"].startswith("conf-qradar_soar/config") or
+                      w["what"].startswith("conf-sa_resilient")],
+                 "setup Submit: IBM's [config] stanza is left byte for byte",
+                 (state["conf"]["qradar_soar"].get("config"), state["writes"][len(before["writes"]):]))
+            st, rep = setup_call(emu, "GET")
+            t.ok(st == 200 and "prefilled_from" not in rep.get("payload", rep),
+                 "after the Submit the form shows this app's own settings", rep)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+for s in (scenario_log_format, scenario_upgrade_from_ibm):
     try:
         s()
     except Exception as e:  # a crash of the harness is a failure, not a skip
