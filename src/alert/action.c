@@ -751,6 +751,8 @@ static int load_config(struct run *r, const json_t *templates)
 	debugf("configuration: %zu mappings, %zu artifact slots, num_artifacts=%d, num_events=%d, duplicates=%d, api_keys=%d",
 	       r->cfg.nmaps, r->cfg.narts, r->cfg.num_artifacts,
 	       r->cfg.num_events, r->cfg.duplicates, r->cfg.api_keys);
+	if (config_ignored_text(&r->cfg, err, sizeof(err)))
+		infof("%s", err);
 	if (!r->cfg.host || !*r->cfg.host || !r->cfg.user || !*r->cfg.user ||
 	    !r->cfg.org || !*r->cfg.org) {
 		fail_run(

@@ -73,6 +73,8 @@ int dryrun_main(int argc, char **argv)
 		goto out;
 	}
 	have_cfg = 1;
+	if (config_ignored_text(&cfg, err, sizeof(err)))
+		infof("%s", err);
 	if (catalog_load_files(&cat, fields, types, err, sizeof(err)) != 0) {
 		errorf("%s", err);
 		rc = EXIT_PAYLOAD;

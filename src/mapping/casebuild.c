@@ -515,7 +515,7 @@ static int add_artifact(void *arg, const char *s, size_t n)
 			    0)
 			goto out;
 	}
-	if (json_array_size(arr) >= (size_t)a->c->cfg->num_artifacts) {
+	if (json_array_size(arr) >= QS_ARTIFACTS_PER_CASE_MAX) {
 		a->dropped++;
 		goto out;
 	}
@@ -589,9 +589,9 @@ static void map_artifacts(struct ctx *c)
 		snprintf(n, sizeof(n), "%zu", dropped);
 		left_out(
 			c, "artifacts", n, "artifacts_cut",
-			"Raise \"Max artifacts per alert\" on the add-on's setup page (up to 99), or map fewer artifact values.",
-			"artifacts: %zu more artifacts over num_artifacts = %d were not added",
-			dropped, c->cfg->num_artifacts);
+			"Map fewer artifact values: a multivalue field gives one artifact per value, and one case takes no more than that limit from a result.",
+			"artifacts: %zu more artifacts over the limit of %d per case were not added",
+			dropped, QS_ARTIFACTS_PER_CASE_MAX);
 	}
 }
 

@@ -27,9 +27,11 @@
  *    name, else "Splunk alert"; the trigger time, else now);
  *  - properties.splunk_notable_event_id is set to the dedup key when the
  *    org has that field and the user did not map it;
- *  - artifacts: type by name (custom types too), one artifact per value of
- *    a multivalue field, empty values skipped, duplicates (type, value)
- *    removed, at most num_artifacts (the cut is reported as a warning).
+ *  - artifacts: every slot config_load read (1..num_artifacts), type by
+ *    name (custom types too), one artifact per value of a multivalue
+ *    field, empty values skipped, duplicates (type, value) removed, at
+ *    most QS_ARTIFACTS_PER_CASE_MAX (a safety cap, reported as a
+ *    warning).
  * Every warning and the error name the field by its mapping key.
  */
 struct case_row {

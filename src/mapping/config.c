@@ -239,6 +239,12 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 		struct slot *s = &slots[n];
 		struct artifact_tmpl *a = &out->arts[out->narts];
 
+		if (n > out->num_artifacts) {
+			out->arts_ignored += !text_is_blank(s->combined) ||
+					     !text_is_blank(s->type) ||
+					     !text_is_blank(s->value);
+			continue;
+		}
 		if (!text_is_blank(s->combined)) {
 			a->n = n;
 			out->narts++;
@@ -281,4 +287,18 @@ void config_free(struct action_config *c)
 	free(c->maps);
 	json_decref(c->conf);
 	memset(c, 0, sizeof *c);
+}
+
+int config_ignored_text(const struct action_config *c, char *out, size_t n)
+{
+	if (c->arts_ignored <= 0)
+		return 0;
+	snprintf(
+		out, n,
+		"%d artifact slot%s beyond num_artifacts = %d hold%s a value and %s not read (IBM's add-on did not read them either); raise \"Max artifacts per alert\" on the add-on's setup page to use %s",
+		c->arts_ignored, c->arts_ignored == 1 ? "" : "s",
+		c->num_artifacts, c->arts_ignored == 1 ? "s" : "",
+		c->arts_ignored == 1 ? "is" : "are",
+		c->arts_ignored == 1 ? "it" : "them");
+	return 1;
 }

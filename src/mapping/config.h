@@ -16,9 +16,12 @@
  *                            (setup sets it when sync_closed is ticked)
  *   mapping_<key>            key = field API name or "<prefix>.<name>"
  *   artifactN                "type|value|description" (parts trimmed,
- *                            description optional), N = 1..99
+ *                            description optional), N = 1..num_artifacts
  *   artifactNtype artifactNvalue artifactNdescription   the legacy trio
- * When both forms are set for one N, artifactN wins.
+ * When both forms are set for one N, artifactN wins. As IBM's add-on,
+ * only the slots 1..num_artifacts are read: the setup writes (and the
+ * alert form shows) that many, so a slot an admin reduced away is not
+ * sent; such slots that hold a value are counted in arts_ignored.
  * Templates are kept raw here; tokens are resolved per row later.
  */
 struct mapping {
@@ -49,6 +52,7 @@ struct action_config {
 	size_t nmaps;
 	struct artifact_tmpl *arts;
 	size_t narts;
+	int arts_ignored; /* filled slots N > num_artifacts, not read */
 };
 
 /* Reads conf (an object of strings; a new reference is taken). Numbers and
@@ -58,5 +62,10 @@ struct action_config {
 int config_load(struct action_config *out, json_t *conf, char *err,
 		size_t errlen);
 void config_free(struct action_config *c);
+
+/* One sentence about the slots beyond num_artifacts that hold a value
+ * (arts_ignored) into out, for the run's log; 0 when there are none (out
+ * untouched), 1 when out was written. */
+int config_ignored_text(const struct action_config *c, char *out, size_t n);
 
 #endif

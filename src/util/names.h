@@ -51,6 +51,10 @@
 #define QS_PROXY_PORT_DEFAULT 3128
 #define QS_PORT_MAX 65535
 #define QS_NUM_ARTIFACTS_MAX 99 /* also the N of artifactN: 1..99 */
+/* A safety cap, not a setting: the artifacts one case takes from one row
+ * (a multivalue field can hold thousands of values; SOAR would take them
+ * one by one). Over it the rest is left out with a warning. */
+#define QS_ARTIFACTS_PER_CASE_MAX 1000
 #define QS_NUM_ARTIFACTS_DEFAULT 10
 #define QS_NUM_EVENTS_MAX 10000
 #define QS_NUM_EVENTS_DEFAULT 30

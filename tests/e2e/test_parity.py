@@ -200,7 +200,9 @@ def scenario_upgrade_from_ibm():
                           "$result.event_id$",
                       "action.qradar_soar.param.artifact1type": "IP Address",
                       "action.qradar_soar.param.artifact1value": "$result.src$",
-                      "action.qradar_soar.param.artifact1description": "Source"}
+                      "action.qradar_soar.param.artifact1description": "Source",
+                      # a slot beyond IBM's num_artifacts = 3: not read
+                      "action.qradar_soar.param.artifact4": "DNS Name|beyond.example.com|not read"}
             emu.splunkd_ctl("POST", "/_emu/seed", {
                 "conf": {"alert_actions": {"qradar_soar": shipped_action_defaults()},
                          "qradar_soar": {"config": dict(ibm)}},
@@ -208,7 +210,9 @@ def scenario_upgrade_from_ibm():
                                     "content": search}]})
             al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
             res = os.path.join(emu.workdir, "results.csv.gz")
-            al.write_results(res, FIELDS, [ROW, dict(ROW, event_id="E2@@notable@@b2", rule_title="Second")])
+            twenty = ["10.1.0.%d" % i for i in range(1, 21)]
+            al.write_results(res, FIELDS, [ROW, dict(ROW, event_id="E2@@notable@@b2", rule_title="Second",
+                                                     src=twenty + ["10.1.0.1"])])
             # what splunkd hands over: the action's defaults and the search's
             # parameters, $result.x$ resolved from the first row
             conf = {k[len("param."):]: v for k, v in shipped_action_defaults().items()
@@ -223,8 +227,12 @@ def scenario_upgrade_from_ibm():
             t.ok(rc == 0 and sorted(i["name"] for i in incs) == ["IBM: First", "IBM: Second"],
                  "upgrade: a scheduled run escalates with IBM's [config] stanza and credential",
                  (rc, [i["name"] for i in incs], err[-1500:]))
-            t.ok(all([a["value"] for a in i["artifacts"]] == ["10.0.0.1", "10.0.0.2"] for i in incs),
-                 "upgrade: the search's legacy artifact trio is sent", [i["artifacts"] for i in incs])
+            arts = {i["name"]: [a["value"] for a in i["artifacts"]] for i in incs}
+            t.ok(arts.get("IBM: First") == ["10.0.0.1", "10.0.0.2"] and arts.get("IBM: Second") == twenty,
+                 "upgrade: the legacy trio is sent, one artifact per value (20 with num_artifacts = 3), "
+                 "duplicates once, the slot beyond num_artifacts not at all", arts)
+            t.ok("1 artifact slot beyond num_artifacts = 3 holds a value and is not read" in read(path),
+                 "the slot not read is counted in the log", read(path)[-1500:])
             t.ok("come from IBM's add-on configuration (qradar_soar.conf [config])" in read(path),
                  "upgrade: the log says where the settings came from", read(path)[-1500:])
 

@@ -130,6 +130,45 @@ static int warned(const struct case_row *r, const char *a, const char *b)
 	return 0;
 }
 
+/* The safety cap: a multivalue field of 1005 distinct values, plus one
+ * duplicate, gives 1000 artifacts and a warning counting the 5 left out. */
+static void test_cap(void)
+{
+	static char vals[1006][16];
+	static const char *v[1006];
+	static size_t l[1006];
+	struct field f[1] = { { "ips", 1006, v, l } };
+	struct row big = { 0, 1, f, NULL };
+	struct action_config cfg;
+	struct token_ctx tc = { &pl, &big };
+	struct case_row r = CASE_ROW_INIT;
+	char err[256];
+	json_t *j = json_loads("{\"artifact1\":\"IP Address|$result.ips$\"}", 0, NULL);
+	size_t i;
+
+	for (i = 0; i < 1006; i++) {
+		snprintf(vals[i], sizeof vals[i], "10.0.%zu.%zu", (i % 1005) / 256,
+			 (i % 1005) % 256);
+		v[i] = vals[i];
+		l[i] = strlen(vals[i]);
+	}
+	if (!ok(j && config_load(&cfg, j, err, sizeof err) == 0, "cap: configuration")) {
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	ok(casebuild_row(&r, &cfg, &cat, &tc, 1000) == 0 && !r.error, "cap: built");
+	is_int(json_array_size(r.artifacts), 1000, "cap: 1000 artifacts, not num_artifacts (10)");
+	is_str(json_string_value(json_object_get(json_array_get(r.artifacts, 999), "value")),
+	       "10.0.3.231", "cap: the first 1000 distinct values, in order");
+	ok(warned(&r, "artifacts: 5 more artifacts over the limit of 1000 per case were not added", NULL),
+	   "cap: the warning counts what was left out (the duplicate is not counted)");
+	ok(!strncmp(lost(&r, "artifacts", "artifacts_cut"), "5|artifacts_cut|Map fewer artifact values", 41),
+	   "cap: left_out names the count and the fix");
+	case_row_free(&r);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	struct case_row r = CASE_ROW_INIT;
@@ -229,11 +268,13 @@ int main(void)
 	ok(build(&r, "{\"mapping_properties.must\":\"m\",\"num_artifacts\":\"1\","
 		 "\"mapping_properties.splunk_notable_event_id\":\"K-$result.host$\","
 		 "\"mapping_name\":\"$result.missing$\","
-		 "\"artifact1\":\"IP Address|$result.ip$\"}") == 0, "build 2");
-	is_int(json_array_size(r.artifacts), 1, "num_artifacts cut");
-	ok(warned(&r, "1 more artifact", NULL), "cut warned with count");
-	ok(!strncmp(lost(&r, "artifacts", "artifacts_cut"), "1|artifacts_cut|Raise \"Max artifacts per alert\"", 31),
-	   "left_out: the cut artifacts, counted");
+		 "\"artifact1\":\"IP Address|$result.ip$\","
+		 "\"artifact2\":\"DNS Name|$result.host$\"}") == 0, "build 2");
+	is_str(g(r.body, "artifacts"),
+	       "[{\"type\":\"IP Address\",\"value\":\"1.1.1.1\"},{\"type\":\"IP Address\",\"value\":\"2.2.2.2\"}]",
+	       "num_artifacts = 1: slot 1 only, every value of its multivalue field (as IBM: no cut at num_artifacts)");
+	ok(!warned(&r, "more artifact", NULL) && !strcmp(lost(&r, "artifacts", NULL), "(none)"),
+	   "nothing reported as cut");
 	is_str(r.dedup_key, "K-<h&x>", "dedup from mapping");
 	is_str(change(&r, "splunk_notable_event_id"), "(absent)",
 	       "a mapped notable id is not a change an update may make");
@@ -274,5 +315,6 @@ int main(void)
 	is_str(g(json_array_get(r.artifacts, 0), "type"), "\"Any Type\"", "no types doc: type as given");
 	case_row_free(&r);
 	catalog_free(&cat);
+	test_cap();
 	return tap_done();
 }

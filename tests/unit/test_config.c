@@ -58,6 +58,28 @@ int main(void)
 	   c.port == 8443 && c.num_artifacts == 5 && c.duplicates == 1 && c.api_keys == 1, "values parsed");
 	config_free(&c);
 	ok(load(&c, "{\"num_artifacts\":\"100\"}", err, sizeof err) != 0 && strstr(err, "num_artifacts"), "num_artifacts 100");
+	/* as IBM's add-on: only the slots 1..num_artifacts are read */
+	ok(load(&c, "{\"num_artifacts\":\"2\",\"artifact1\":\"IP Address|$result.a$\","
+		"\"artifact2type\":\"DNS Name\",\"artifact2value\":\"$result.b$\","
+		"\"artifact3\":\"URL|$result.c$\",\"param.artifact12value\":\"$result.d$\","
+		"\"artifact13\":\" \",\"artifact14description\":\"only a description\"}",
+		err, sizeof err) == 0, "slots beyond num_artifacts: loaded");
+	ok(c.narts == 2 && c.arts[0].n == 1 && c.arts[1].n == 2 && !strcmp(c.arts[1].type, "DNS Name"),
+	   "slots 1 and 2 read, both forms");
+	is_int(c.arts_ignored, 2, "slots 3 and 12 hold a value and are counted; blank ones not");
+	{
+		char t[512] = "untouched";
+
+		ok(config_ignored_text(&c, t, sizeof t) == 1 &&
+		   strstr(t, "2 artifact slots beyond num_artifacts = 2 hold a value and are not read") &&
+		   strstr(t, "Max artifacts per alert"),
+		   "the log sentence counts them and names the setting");
+		config_free(&c);
+		ok(load(&c, "{\"artifact10\":\"URL|x\"}", err, sizeof err) == 0 && c.narts == 1 &&
+		   c.arts_ignored == 0 && config_ignored_text(&c, t, sizeof t) == 0,
+		   "slot 10 of the default 10 is read; nothing ignored, no sentence");
+		config_free(&c);
+	}
 	ok(load(&c, "{\"duplicates\":\"maybe\"}", err, sizeof err) != 0 && strstr(err, "duplicates"), "bad bool");
 	ok(load(&c, "{\"duplicates\":\"On\",\"api_keys\":\"\"}", err, sizeof err) == 0 &&
 	   c.duplicates == 1 && c.api_keys == 0, "booleans: on, empty is false");
