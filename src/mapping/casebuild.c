@@ -137,7 +137,7 @@ struct list_ctx {
 	const struct fielddef *f;
 	json_t *arr;
 	int bad;
-	int strings; /* members: keep names as given */
+	int strings; /* members: user values (convert_user) */
 };
 
 static void fix_choice(struct ctx *c, const struct fielddef *f,
@@ -152,6 +152,19 @@ static void fix_choice(struct ctx *c, const struct fielddef *f,
 		mapping_name(f, f->key, m, sizeof(m)), choices);
 }
 
+/* A user field's value (convert_user): an id as a number, else the
+ * email or group name as text. */
+static json_t *user_value(const char *s)
+{
+	const char *b, *e;
+	long long id;
+	int k = convert_user(s, &b, &e, &id);
+
+	if (k == CONVERT_USER_ID)
+		return json_integer(id);
+	return k < 0 ? NULL : json_stringn(b, (size_t)(e - b));
+}
+
 static int list_item(void *arg, const char *item)
 {
 	struct list_ctx *l = arg;
@@ -159,7 +172,7 @@ static int list_item(void *arg, const char *item)
 	char choices[1024], fix[2048];
 
 	if (l->strings)
-		v = json_string(item);
+		v = user_value(item);
 	else
 		v = fielddef_choice(l->f, item);
 	if (!v) {
@@ -188,8 +201,9 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 
 	switch (f->type) {
 	case FT_TEXT:
-	case FT_SELECT_OWNER:
 		return json_string(s);
+	case FT_SELECT_OWNER:
+		return user_value(t);
 	case FT_TEXTAREA:
 		if (is_html(f))
 			return json_pack("{s:s,s:s}", "format", "html",
@@ -220,6 +234,8 @@ static json_t *convert(struct ctx *c, const struct fielddef *f, char *s)
 		break;
 	case FT_SELECT:
 		v = fielddef_choice(f, t);
+		if (!v)
+			v = fielddef_yes_no_choice(f, t);
 		if (v)
 			return v;
 		if (f->required)

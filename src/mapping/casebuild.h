@@ -16,8 +16,13 @@
  *    description → {"format":"html","content":…} with token values
  *    HTML-escaped and the template's markup kept; other textareas → string;
  *  - boolean 1/true/yes/on | 0/false/no/off; number → JSON integer;
- *  - select → the enabled choice's id found by exact label;
+ *  - select → the enabled choice's id found by exact label; else 1/true
+ *    and 0/false pick a Yes/No (or True/False) choice, as IBM's add-on
+ *    did (fielddef_yes_no_choice);
  *    multiselect → list of ids from "a, b, 'c, d'";
+ *  - user fields (select_owner, multiselect_members: owner_id, members) →
+ *    an id (digits) as a number, "Name (email)" as the email, any other
+ *    text (an email, a group name) as is (convert_user);
  *  - datepicker / datetimepicker → epoch ms (see convert.h);
  *  - an empty value is left out; an invalid value in an optional field is
  *    left out with a warning naming field, value and valid choices; in a

@@ -214,6 +214,37 @@ json_t *fielddef_choice(const struct fielddef *f, const char *label)
 	return NULL;
 }
 
+static json_t *choice_ci(const struct fielddef *f, const char *label)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(f->values, i, v) {
+		const char *l = json_string_value(json_object_get(v, "label"));
+
+		if (l && fielddef_choice_usable(v) && strcasecmp(l, label) == 0)
+			return json_incref(json_object_get(v, "value"));
+	}
+	return NULL;
+}
+
+json_t *fielddef_yes_no_choice(const struct fielddef *f, const char *value)
+{
+	json_t *v;
+	int yes;
+
+	if (!value)
+		return NULL;
+	if (!strcmp(value, "1") || !strcasecmp(value, "true"))
+		yes = 1;
+	else if (!strcmp(value, "0") || !strcasecmp(value, "false"))
+		yes = 0;
+	else
+		return NULL;
+	v = choice_ci(f, yes ? "yes" : "no");
+	return v ? v : choice_ci(f, yes ? "true" : "false");
+}
+
 const char *fielddef_label(const struct fielddef *f, const json_t *id)
 {
 	size_t i;

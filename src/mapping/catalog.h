@@ -72,6 +72,15 @@ const struct fielddef *catalog_field(const struct catalog *c, const char *key);
 /* The id (a new reference) of the enabled choice whose label equals label
  * exactly, or NULL. */
 json_t *fielddef_choice(const struct fielddef *f, const char *label);
+/*
+ * Splunk stores a Yes/No typed into an alert form as 1/0, and IBM's add-on
+ * mapped those back: for value "1" or "true" (any case) the usable choice
+ * labelled "Yes" or "True", for "0" or "false" the one labelled "No" or
+ * "False" (labels in any case; Yes/No before True/False). A new reference
+ * to the choice's id, or NULL when value is none of those or f has no
+ * such choice.
+ */
+json_t *fielddef_yes_no_choice(const struct fielddef *f, const char *value);
 /* The label of the choice whose value (id) equals id, disabled and hidden
  * ones included (a stored value may be one since disabled), borrowed from
  * the catalog; NULL when f has no such choice. */

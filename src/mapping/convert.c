@@ -179,6 +179,46 @@ int convert_date_ms(const char *s, long long *out_ms)
 	return 0;
 }
 
+int convert_user(const char *s, const char **b, const char **e, long long *id)
+{
+	const char *open = NULL, *close = NULL, *p, *ib, *ie;
+
+	if (!s)
+		return -1;
+	text_trim_span(s, b, e);
+	if (*b == *e)
+		return -1;
+	for (p = *b; p < *e && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == *e && *e - *b <= 18) {
+		*id = 0;
+		for (p = *b; p < *e; p++)
+			*id = *id * 10 + (*p - '0');
+		return CONVERT_USER_ID;
+	}
+	/* "Name (email)": a name first, then the last parenthesised part */
+	for (p = *b; p < *e; p++)
+		if (*p == ')')
+			close = p;
+	for (p = *b; close && p < close; p++)
+		if (*p == '(')
+			open = p;
+	if (!open || open == *b)
+		return CONVERT_USER_TEXT;
+	ib = open + 1;
+	ie = close;
+	while (ib < ie && text_is_space(*ib))
+		ib++;
+	while (ie > ib && text_is_space(ie[-1]))
+		ie--;
+	if (ie > ib && memchr(ib, '@', (size_t)(ie - ib)) && ib[0] != '@' &&
+	    ie[-1] != '@') {
+		*b = ib;
+		*e = ie;
+	}
+	return CONVERT_USER_TEXT;
+}
+
 /* IBM's guide prints its example with typographic quotes
  * (U+2018/U+2019), so users paste those too: both count as quotes. */
 static size_t quote_len(const char *p)

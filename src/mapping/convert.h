@@ -41,6 +41,19 @@ int convert_date_ms(const char *s, long long *out_ms);
 int convert_split_list(const char *s, int (*emit)(void *arg, const char *item),
 		       void *arg);
 
+/*
+ * One value of a SOAR user field (input types select_owner and
+ * multiselect_members: owner_id, members), read as IBM's add-on read it:
+ *   digits only        a user (or group) id: CONVERT_USER_ID, *id set
+ *   "Name (email)"     the email inside the last parentheses, when that
+ *                      text holds an '@' (what SOAR's UI shows for a user)
+ *   anything else      taken whole: an email or a group name
+ * For CONVERT_USER_TEXT, [*b, *e) is the text, trimmed, inside s.
+ * Returns -1 for an empty value.
+ */
+enum { CONVERT_USER_TEXT = 0, CONVERT_USER_ID = 1 };
+int convert_user(const char *s, const char **b, const char **e, long long *id);
+
 /* Appends s (n bytes) to out with every invalid UTF-8 sequence and every
  * NUL replaced by U+FFFD, so jansson always accepts the result. Returns 0
  * or a buf_err. */

@@ -153,12 +153,12 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 			buf_puts(b, ".");
 			break;
 		case FT_SELECT_OWNER:
-			buf_puts(b, "A SOAR user's email or a group name.");
+			buf_puts(b, "A SOAR user's email (or Name (email), as SOAR shows users), a user id or a group name.");
 			break;
 		case FT_MULTISELECT_MEMBERS:
 			buf_puts(
 				b,
-				"Comma-separated SOAR user emails or group names.");
+				"Comma-separated SOAR user emails (or Name (email)), user ids or group names.");
 			break;
 		default:
 			buf_puts(b, "Text.");

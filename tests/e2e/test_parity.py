@@ -279,7 +279,51 @@ def scenario_upgrade_from_ibm():
         shutil.rmtree(work, ignore_errors=True)
 
 
-for s in (scenario_log_format, scenario_upgrade_from_ibm):
+def scenario_values():
+    """Values as IBM's add-on accepted them, against the strict SOAR
+    emulator: 1/0 and true/false pick a select field's Yes/No choice, user
+    fields take an email, "Name (email)" or an id; the stricter rules
+    elsewhere still leave a bad value out with a warning."""
+    data = os.path.join(al.TOP, "tests", "emu", "data")
+    with open(os.path.join(data, "fields.json"), encoding="utf-8") as fh:
+        fields = json.load(fh)
+    harm = json.loads(json.dumps([f for f in fields if f["name"] == "severity_code"][0]))
+    harm.update(id=9001, name="harmstatus_id", prefix="pii", text="Was harm done?",
+                uuid="6f1c0d7e-1111-4c3a-9e55-000000009001",
+                values=[dict(harm["values"][0], value=v, label=l, uuid="6f1c0d7e-2222-4c3a-9e55-00000000%04d" % v,
+                             default=False) for v, l in ((1, "Yes"), (2, "No"), (3, "Unknown"))])
+    with al.harness.Emulators() as emu:
+        emu.soar_ctl("POST", "/_emu/catalogue", {"fields": fields + [harm]})
+        home = al.splunk_home(emu.workdir, emu.ca)
+        al.seed_secret(emu, "127.0.0.1", al.SOAR_USER, al.SOAR_PASSWORD)
+        res = os.path.join(emu.workdir, "results.csv.gz")
+        cols = ["event_id", "rule_title", "owner", "team", "harm", "severity"]
+        al.write_results(res, cols, [
+            {"event_id": "", "rule_title": "one", "owner": "Splunk Integration (soar@example.com)",
+             "team": ["3", "Other User (other@example.com)"], "harm": "1", "severity": "High"},
+            {"event_id": "", "rule_title": "two", "owner": "4", "team": "soar@example.com",
+             "harm": "False", "severity": "0"}])
+        conf = al.base_config(emu, duplicates="1", mapping_owner_id="$result.owner$",
+                              mapping_members="$result.team$", **{"mapping_pii.harmstatus_id": "$result.harm$"})
+        rc, out, err = al.run(al.payload(emu, res, conf), home)
+        incs = {i["name"]: i for i in emu.soar_ctl("GET", "/_emu/incidents")}
+        one, two = incs.get("one", {}), incs.get("two", {})
+        t.ok(rc == 0 and one.get("owner_id") == 3 and sorted(one.get("members") or []) == [3, 4],
+             "user fields: Name (email) and an id reach SOAR as the user", (rc, one.get("owner_id"),
+                                                                            one.get("members"), err[-800:]))
+        t.ok(two.get("owner_id") == 4 and two.get("members") == [3],
+             "user fields: an id and an email", (two.get("owner_id"), two.get("members")))
+        t.ok((one.get("pii") or {}).get("harmstatus_id") == 1 and (two.get("pii") or {}).get("harmstatus_id") == 2,
+             "1 and False select the Yes and No choices", (one.get("pii"), two.get("pii")))
+        log = al.modalert_log(home)
+        warned = [l for l in log.splitlines() if " WARNING " in l and "severity_code" in l and "not a valid choice" in l]
+        posts = [json.loads(r["body"]) for r in emu.soar_ctl("GET", "/_emu/requests?method=POST&path=/incidents$")]
+        sent = [p for p in posts if p.get("name") == "two"]
+        t.ok(sent and "severity_code" not in sent[0] and warned,
+             "a select field without Yes/No choices: 0 is left out with the warning", (sent, warned[:1]))
+
+
+for s in (scenario_log_format, scenario_upgrade_from_ibm, scenario_values):
     try:
         s()
     except Exception as e:  # a crash of the harness is a failure, not a skip

@@ -28,7 +28,13 @@ static const char *FIELDS = "["
  "{\"name\":\"flag\",\"prefix\":\"properties\",\"input_type\":\"boolean\"},"
  "{\"name\":\"rich\",\"prefix\":\"properties\",\"input_type\":\"textarea\",\"rich_text\":true},"
  "{\"name\":\"must\",\"prefix\":\"properties\",\"input_type\":\"text\",\"required\":\"always\"},"
- "{\"name\":\"ssn\",\"prefix\":\"pii\",\"input_type\":\"text\"}]";
+ "{\"name\":\"ssn\",\"prefix\":\"pii\",\"input_type\":\"text\"},"
+ "{\"name\":\"harmstatus_id\",\"prefix\":\"pii\",\"input_type\":\"select\",\"values\":["
+ "  {\"label\":\"Unknown\",\"value\":3,\"enabled\":true},{\"label\":\"Yes\",\"value\":1,\"enabled\":true},"
+ "  {\"label\":\"No\",\"value\":2,\"enabled\":true}]},"
+ "{\"name\":\"verdict\",\"prefix\":\"properties\",\"input_type\":\"select\",\"values\":["
+ "  {\"label\":\"TRUE\",\"value\":11,\"enabled\":true},{\"label\":\"FALSE\",\"value\":12,\"enabled\":true},"
+ "  {\"label\":\"yes\",\"value\":13,\"enabled\":false}]}]";
 static const char *TYPES = "{\"entities\":["
  "{\"name\":\"IP Address\",\"enabled\":true},{\"name\":\"DNS Name\",\"enabled\":true},"
  "{\"name\":\"My Custom\",\"enabled\":true}]}";
@@ -130,6 +136,50 @@ static int warned(const struct case_row *r, const char *a, const char *b)
 	return 0;
 }
 
+/* 1/0 and true/false select a Yes/No (else True/False) choice, as IBM's
+ * add-on mapped Splunk's 1/0 back; other values keep the exact rule. */
+static void test_yes_no(void)
+{
+	static const char *const cases[][3] = {
+		{ "1", "pii.harmstatus_id", "1" },
+		{ "0", "pii.harmstatus_id", "2" },
+		{ "True", "pii.harmstatus_id", "1" },
+		{ " false ", "pii.harmstatus_id", "2" },
+		{ "Unknown", "pii.harmstatus_id", "3" },
+		/* a disabled "yes" is no choice: True/False stand in */
+		{ "1", "properties.verdict", "11" },
+		{ "0", "properties.verdict", "12" },
+		/* an exact label still wins over the 1/0 rule */
+		{ "1", "properties.severity_x", "54" },
+	};
+	struct case_row r = CASE_ROW_INIT;
+	char conf[256], what[128];
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *dot = strchr(cases[i][1], '.');
+		json_t *pre;
+
+		snprintf(conf, sizeof conf, "{\"mapping_properties.must\":\"m\",\"mapping_%s\":\"%s\"}",
+			 cases[i][1], cases[i][0]);
+		snprintf(what, sizeof what, "%s = \"%s\" selects id %s", cases[i][1], cases[i][0],
+			 cases[i][2]);
+		build(&r, conf);
+		pre = json_object_get(r.body, strncmp(cases[i][1], "pii.", 4) ? "properties" : "pii");
+		is_str(g(pre, dot + 1), cases[i][2], what);
+		case_row_free(&r);
+	}
+	/* the stricter rules stand elsewhere: yes is not a Yes/No value, and
+	 * "2" is no choice of a field without it */
+	build(&r, "{\"mapping_properties.must\":\"m\",\"mapping_pii.harmstatus_id\":\"yes\","
+		  "\"mapping_severity_code\":\"1\"}");
+	ok(!json_object_get(r.body, "pii") && !json_object_get(r.body, "severity_code") &&
+	   warned(&r, "pii.harmstatus_id: \"yes\" is not a valid choice", NULL) &&
+	   warned(&r, "severity_code: \"1\" is not a valid choice", NULL),
+	   "yes (not 1/true) and a field without Yes/No choices: left out with the warning");
+	case_row_free(&r);
+}
+
 /* The safety cap: a multivalue field of 1005 distinct values, plus one
  * duplicate, gives 1000 artifacts and a warning counting the 5 left out. */
 static void test_cap(void)
@@ -143,7 +193,8 @@ static void test_cap(void)
 	struct token_ctx tc = { &pl, &big };
 	struct case_row r = CASE_ROW_INIT;
 	char err[256];
-	json_t *j = json_loads("{\"artifact1\":\"IP Address|$result.ips$\"}", 0, NULL);
+	json_t *j = json_loads("{\"mapping_properties.must\":\"m\","
+			     "\"artifact1\":\"IP Address|$result.ips$\"}", 0, NULL);
 	size_t i;
 
 	for (i = 0; i < 1006; i++) {
@@ -193,8 +244,8 @@ int main(void)
 		 "\"mapping_properties.count\":\" -5 \","
 		 "\"mapping_properties.seen\":\"2024/02/29\","
 		 "\"mapping_properties.flag\":\"Yes\","
-		 "\"mapping_owner_id\":\"x@y.z\","
-		 "\"mapping_members\":\"a@b.c, Group 1\","
+		 "\"mapping_owner_id\":\"X Y (x@y.z)\","
+		 "\"mapping_members\":\"a@b.c, Group 1, 7, 'Doe, Jane (jane@example.com)'\","
 		 "\"mapping_pii.ssn\":\"$result.bad$\","
 		 "\"mapping_create_date\":\"1\","
 		 "\"mapping_properties.nope\":\"1\","
@@ -220,8 +271,9 @@ int main(void)
 	is_str(g(p, "count"), "-5", "number");
 	is_str(g(p, "seen"), "1709164800000", "date");
 	is_str(g(p, "flag"), "true", "boolean");
-	is_str(g(r.body, "owner_id"), "\"x@y.z\"", "owner as is");
-	is_str(g(r.body, "members"), "[\"a@b.c\",\"Group 1\"]", "members as is");
+	is_str(g(r.body, "owner_id"), "\"x@y.z\"", "owner: the email of Name (email)");
+	is_str(g(r.body, "members"), "[\"a@b.c\",\"Group 1\",7,\"jane@example.com\"]",
+	       "members: emails and group names as is, an id as a number, Name (email) as the email");
 	is_str(g(json_object_get(r.body, "pii"), "ssn"), "\"caf\xef\xbf\xbd\"", "pii nested, utf8 repaired");
 	is_str(g(r.body, "create_date"), "(absent)", "read-only skipped");
 	ok(warned(&r, "create_date", NULL), "read-only warned");
@@ -304,6 +356,8 @@ int main(void)
 	is_str(g(r.body, "discovered_date"), "1000", "discovered now");
 	ok(json_object_get(r.body, "artifacts") == NULL, "no empty artifacts");
 	case_row_free(&r);
+	test_cap();
+	test_yes_no();
 	catalog_free(&cat);
 
 	/* an org without properties.splunk_notable_event_id: the mapped key
@@ -315,6 +369,5 @@ int main(void)
 	is_str(g(json_array_get(r.artifacts, 0), "type"), "\"Any Type\"", "no types doc: type as given");
 	case_row_free(&r);
 	catalog_free(&cat);
-	test_cap();
 	return tap_done();
 }

@@ -12,7 +12,11 @@ static const char *FIELDS = "["
  "  {\"label\":\"1\",\"value\":54,\"enabled\":true},"
  "  {\"label\":\"High\",\"value\":55,\"enabled\":true},"
  "  {\"label\":\"Old\",\"value\":56,\"enabled\":false}]},"
- "{\"name\":\"ssn\",\"prefix\":\"pii\",\"input_type\":\"text\"}]";
+ "{\"name\":\"ssn\",\"prefix\":\"pii\",\"input_type\":\"text\"},"
+ "{\"name\":\"harm\",\"prefix\":\"pii\",\"input_type\":\"select\",\"values\":["
+ "  {\"label\":\"TRUE\",\"value\":7,\"enabled\":true},{\"label\":\"yes\",\"value\":8,\"enabled\":true},"
+ "  {\"label\":\"No\",\"value\":9,\"enabled\":false,\"hidden\":false},"
+ "  {\"label\":\"False\",\"value\":10,\"enabled\":true}]}]";
 static const char *TYPES = "{\"entities\":["
  "{\"name\":\"IP Address\",\"programmatic_name\":\"net.ip\",\"enabled\":true},"
  "{\"name\":\"My Custom\",\"enabled\":true},"
@@ -41,6 +45,20 @@ int main(void)
 	ok(fielddef_choice(f, "Old") == NULL, "disabled invalid");
 	ok(fielddef_choice(f, "high") == NULL, "label exact case");
 	is_str(fielddef_choices_text(f, txt, sizeof txt), "1, High", "choices text");
+	ok(fielddef_yes_no_choice(f, "1") == NULL, "yes/no: a field without such choices has none");
+	f = catalog_field(&c, "pii.harm");
+	v = fielddef_yes_no_choice(f, "1");
+	is_int(json_integer_value(v), 8, "yes/no: 1 picks Yes (any case) before True");
+	json_decref(v);
+	v = fielddef_yes_no_choice(f, "TRUE");
+	is_int(json_integer_value(v), 8, "yes/no: true in any case is 1");
+	json_decref(v);
+	v = fielddef_yes_no_choice(f, "0");
+	is_int(json_integer_value(v), 10, "yes/no: a disabled No is passed over for False");
+	json_decref(v);
+	ok(fielddef_yes_no_choice(f, "yes") == NULL && fielddef_yes_no_choice(f, "on") == NULL &&
+	   fielddef_yes_no_choice(f, "01") == NULL, "yes/no: only 1, 0, true and false");
+	f = catalog_field(&c, "properties.sev");
 	ok(catalog_artifact_type(&c, "IP Address") != NULL, "type by name");
 	ok(catalog_artifact_type(&c, "My Custom") != NULL, "custom type");
 	ok(catalog_artifact_type(&c, "net.ip") != NULL, "programmatic name");

@@ -1,6 +1,7 @@
 #include "tap.h"
 #include "mapping/convert.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,23 @@ static char *rep(const char *s, size_t n)
 	snprintf(o, sizeof o, "%s", r ? r : "(null)");
 	free(r);
 	return o;
+}
+
+/* convert_user as text: "id N", the text, or "(empty)". */
+static const char *u(const char *s)
+{
+	static char out[256];
+	const char *b, *e;
+	long long id;
+	int k = convert_user(s, &b, &e, &id);
+
+	if (k == CONVERT_USER_ID)
+		snprintf(out, sizeof out, "id %lld", id);
+	else if (k < 0)
+		snprintf(out, sizeof out, "(empty)");
+	else
+		snprintf(out, sizeof out, "%.*s", (int)(e - b), b);
+	return out;
 }
 
 int main(void)
@@ -60,6 +78,18 @@ int main(void)
 	is_int(d(""), -1, "empty");
 	is_int(d("2023/07/17T16:01:36"), -1, "slash with T");
 	is_int(d("2023-07-17 trailing"), -1, "trailing junk");
+
+	is_str(u("42"), "id 42", "user: digits are an id");
+	is_str(u(" Jane Doe (jane@example.com) "), "jane@example.com", "user: Name (email) gives the email");
+	is_str(u("Doe, Jane ( jane@example.com )"), "jane@example.com", "user: the email trimmed");
+	is_str(u("Jane (night shift) (jane@example.com)"), "jane@example.com", "user: the last parentheses");
+	is_str(u("jane@example.com"), "jane@example.com", "user: an email as is");
+	is_str(u("SOC Tier 2"), "SOC Tier 2", "user: a group name as is");
+	is_str(u("Analysts (Tier 2)"), "Analysts (Tier 2)", "user: parentheses without an email: the whole text");
+	is_str(u("(jane@example.com)"), "(jane@example.com)", "user: no name before the parentheses: the whole text");
+	is_str(u("Jane (@)"), "Jane (@)", "user: a lone @ is no email");
+	is_str(u("12345678901234567890"), "12345678901234567890", "user: a number too long for an id is text");
+	is_str(u("  "), "(empty)", "user: blank");
 
 	memset(&l, 0, sizeof l);
 	is_int(convert_split_list("a, 'b, c', d", em, &l), 3, "list count");
