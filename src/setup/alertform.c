@@ -112,7 +112,7 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 	if (strcmp(f->key, "name") == 0) {
 		buf_puts(
 			b,
-			"The case name. Tokens such as $result.rule_title$ are resolved per result.");
+			"The case name; empty: the search's name. Tokens such as $result.rule_title$ are resolved per result.");
 	} else if (strcmp(f->key, QS_NOTABLE_KEY) == 0) {
 		buf_puts(
 			b,
@@ -169,9 +169,16 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 	buf_puts(b, ".");
 }
 
+/* Marked required in the form: what the case cannot be made without. The
+ * name is required by SOAR but falls back to the search's name. */
+static int form_required(const struct fielddef *f)
+{
+	return f->required && !f->server_default && strcmp(f->key, "name") != 0;
+}
+
 static void put_field(struct buf *b, const struct fielddef *f)
 {
-	int required = f->required && !f->server_default;
+	int required = form_required(f);
 	int list = f->type == FT_SELECT || f->type == FT_MULTISELECT ||
 		   f->type == FT_BOOLEAN;
 
@@ -211,28 +218,23 @@ int alertform_artifact_type_ok(const json_t *t)
 	       !json_is_true(json_object_get(t, "file"));
 }
 
-static void put_row(struct buf *b, int n, const char *part, const char *label,
-		    const char *help)
-{
-	buf_printf(
-		b,
-		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%d%s\">Artifact %d%s</label>\n  <div class=\"controls\">\n    <input type=\"text\" name=\"" PARAM
-		"artifact%d%s\" id=\"qradar_soar_artifact%d%s\"/>\n    <span class=\"help-block\">%s</span>\n  </div>\n</div>\n",
-		n, part, n, label, n, part, n, part, help);
-}
-
+/*
+ * One input per artifact row, artifactN = type|value|description: the
+ * form ES 8's detection editor keeps, and the one that wins over the
+ * legacy trio (artifactNtype/value/description) of older saved searches,
+ * which the action still reads. The list offers "<type>|" for each of the
+ * org's artifact types (one datalist for all rows), so the type is picked
+ * and the value typed after it.
+ */
 static void put_artifact(struct buf *b, const struct catalog *cat, int n)
 {
 	const json_t *ents = json_object_get(cat->types_doc, "entities"), *t;
 	size_t i;
 
-	put_row(b, n, "", "",
-		"type|value|description, e.g. IP Address|$result.src$|Source (the form ES 8 shows); when set it is used instead of the three fields below.");
-	/* a plain input offering the org's types (one list for all rows) */
 	buf_printf(
 		b,
-		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%dtype\">Artifact %d type</label>\n  <div class=\"controls\">\n    <input type=\"text\" name=\"" PARAM
-		"artifact%dtype\" id=\"qradar_soar_artifact%dtype\" list=\"qradar_soar_artifact_types\"/>\n",
+		"<div class=\"control-group\">\n  <label class=\"control-label\" for=\"qradar_soar_artifact%d\">Artifact %d</label>\n  <div class=\"controls\">\n    <input type=\"text\" name=\"" PARAM
+		"artifact%d\" id=\"qradar_soar_artifact%d\" list=\"qradar_soar_artifact_types\"/>\n",
 		n, n, n, n);
 	if (n == 1) {
 		buf_puts(b,
@@ -245,16 +247,12 @@ static void put_artifact(struct buf *b, const struct catalog *cat, int n)
 				continue;
 			buf_puts(b, "      <option value=\"");
 			alertform_escape(b, name);
-			buf_puts(b, "\"/>\n");
+			buf_puts(b, "|\"/>\n");
 		}
 		buf_puts(b, "    </datalist>\n");
 	}
-	buf_puts(
-		b,
-		"    <span class=\"help-block\">One of the org's artifact types (the list offers them).</span>\n  </div>\n</div>\n");
-	put_row(b, n, "value", " value",
-		"Tokens such as $result.src$; several values of a multi-value field become several artifacts.");
-	put_row(b, n, "description", " description", "Optional.");
+	buf_puts(b, "    <span class=\"help-block\">" CONFWRITE_ARTIFACT_HINT
+		    ". The list offers the org's artifact types; a multi-value field gives one artifact per value.</span>\n  </div>\n</div>\n");
 }
 
 /* Where a field goes in the form; the others keep the catalogue's order. */
@@ -266,7 +264,7 @@ static int rank(const struct fielddef *f)
 		return 1;
 	if (strcmp(f->key, "discovered_date") == 0)
 		return 2;
-	if (f->required && !f->server_default)
+	if (form_required(f))
 		return 3;
 	if (strcmp(f->key, QS_NOTABLE_KEY) == 0)
 		return 4;

@@ -16,10 +16,13 @@
  *     <textarea> for textarea fields), the choices of select and
  *     multiselect fields listed in the help text and offered through a
  *     <datalist> (the value stays free text, so $result.x$ tokens work);
- *     required fields marked;
- *   - for N = 1..num_artifacts: artifactN (type|value|description, what
- *     ES 8 shows) and the trio artifactNtype (a <select> of the enabled,
- *     non-file artifact types), artifactNvalue, artifactNdescription.
+ *     required fields marked, but for the name (the search's name stands
+ *     in for an empty one);
+ *   - for N = 1..num_artifacts one input, artifactN (type|value|
+ *     description, the form ES 8 keeps), offering "<type>|" for each
+ *     enabled, non-file artifact type. The legacy trio (artifactNtype,
+ *     artifactNvalue, artifactNdescription) of older saved searches is not
+ *     shown; the action still reads it, and artifactN wins over it.
  * Every text from the server (labels, choices, type names, the org name)
  * is HTML-escaped, with control characters turned into spaces.
  * Order: name, description, discovered_date, the other required fields,

@@ -160,12 +160,22 @@ int confwrite_keys(const struct catalog *cat, const struct setup_form *f,
 			goto nomem;
 	}
 	for (n = 1; n <= f->num_artifacts; n++) {
+		char label[32];
+
 		for (p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
 			snprintf(key, sizeof(key), "param.artifact%d%s", n,
 				 parts[p]);
 			if (put_default(o, existing, key, NULL) != 0)
 				goto nomem;
 		}
+		/* ours, not an admin's: written every time */
+		snprintf(key, sizeof(key), "param.artifact%d.label", n);
+		snprintf(label, sizeof(label), "Artifact %d", n);
+		if (put(o, key, label) != 0)
+			goto nomem;
+		snprintf(key, sizeof(key), "param.artifact%d.description", n);
+		if (put(o, key, CONFWRITE_ARTIFACT_HINT) != 0)
+			goto nomem;
 	}
 	/* Defence in depth: the form parser refuses control characters, but
 	 * nothing reaches a .conf line without this check. */

@@ -21,11 +21,20 @@
  *                                  name with its prefix ("properties.x")
  *   param.artifactN, param.artifactNtype, param.artifactNvalue,
  *   param.artifactNdescription     N = 1..num_artifacts
+ *   param.artifactN.label, param.artifactN.description
+ *                                  the row's label and hint for ES 8.3's
+ *                                  detection editor (as IBM's 2.4.1
+ *                                  declares them): always written
  *
  * A mapping or artifact key the stanza already has (whatever its value,
  * from default/ or local/) is left out, so an admin's mapping is never
  * replaced; a missing one is written as "". Keys are never removed.
  */
+
+/* An artifact row's hint: the alert form's help and the row's
+ * param.artifactN.description. */
+#define CONFWRITE_ARTIFACT_HINT \
+	"type|value|description, e.g. IP Address|$result.src$|Source"
 
 /* 1 when the alert action can set the field: writable (or one of the
  * read-only fields the engine may still set), a type the engine converts,

@@ -154,9 +154,20 @@ try:
              [k for k in want if 'param.%s"' % k[len("param."):] not in html][:5])
         t.ok('<option value="Low"></option>' in html and "One of: Low, Medium, High" in html,
              "save: select choices listed in the form", re.findall(r"One of: [^.]*", html)[:3])
-        t.ok(html.count('list="qradar_soar_artifact_types"') == 4 and '<option value="IP Address"/>' in html
-             and "Splunk Asset ID" in html and "RFC 822 Email Message File" not in html,
+        t.ok(html.count('list="qradar_soar_artifact_types"') == 4 and '<option value="IP Address|"/>' in html
+             and "Splunk Asset ID|" in html and "RFC 822 Email Message File" not in html,
              "save: artifact type choices offered in every row (file types left out)")
+        t.ok(len(re.findall(r'name="action\.qradar_soar\.param\.artifact\d', html)) == 4
+             and "artifact1type" not in html and "artifact1value" not in html,
+             "save: one input per artifact row (type|value|description)")
+        t.ok(all(stz.get("param.artifact%d.label" % n) == "Artifact %d" % n and
+                 stz.get("param.artifact%d.description" % n, "").startswith("type|value|description")
+                 for n in range(1, 5)) and "param.artifact5.label" not in stz,
+             "save: ES 8.3's label and description for every artifact row written",
+             {k: v for k, v in stz.items() if ".label" in k or ".description" in k})
+        t.ok(re.search(r'for="qradar_soar_mapping_name">[^<]*</label>', html)
+             and not re.search(r'for="qradar_soar_mapping_name">[^<]*<span class="required">', html),
+             "save: the case name is not marked required (the search's name stands in)")
         t.ok("<textarea" not in html and "<select" not in html and "<script" not in html,
              "save: plain inputs only, no script")
         t.ok(al.SOAR_PASSWORD not in html and "<script" not in html, "save: no secret, no script in the form")

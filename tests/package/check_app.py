@@ -77,6 +77,18 @@ ok(len(inputs) > 0, "the alert form has inputs")
 missing = [p for p in inputs if p not in aa]
 ok(not missing, "every form input is a declared param (ad hoc runs reject others)", missing)
 ok("<script" not in html.lower(), "the alert form has no JavaScript")
+rows = sorted(int(m) for m in re.findall(r'name="action\.qradar_soar\.param\.artifact(\d+)"', html))
+ok(rows == list(range(1, len(rows) + 1)) and rows and
+   not re.search(r'param\.artifact\d+(type|value|description)"', html),
+   "the alert form: one input per artifact row (type|value|description)", rows)
+shipped = sorted(int(m.group(1)) for m in (re.match(r"^param\.artifact(\d+)$", k) for k in aa) if m)
+ok(shipped and all(aa.get("param.artifact%d.label" % n) == "Artifact %d" % n and
+                   aa.get("param.artifact%d.description" % n) for n in shipped),
+   "alert_actions.conf: ES 8.3's label and description for every artifact row",
+   [n for n in shipped if "param.artifact%d.label" % n not in aa])
+ok(not re.search(r'qradar_soar_mapping_name">[^<]*<span class="required"', html) and
+   "Required." not in html.split('id="qradar_soar_mapping_name"')[1].split("</div>")[0],
+   "the alert form: the case name is not marked required (the search's name stands in)")
 ok(confs.get("app.conf", {}).get("package", {}).get("id") == "SA_QRadar_SOAR",
    "app id is SA_QRadar_SOAR (installs over IBM's add-on)")
 

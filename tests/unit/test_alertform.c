@@ -71,6 +71,9 @@ int main(void)
 	ok(!strstr(h, "mapping_old"), "deprecated field left out");
 	ok(!strstr(h, "bad name"), "field with an unsafe API name left out");
 	ok(strstr(h, "Severity <span class=\"required\">*</span>") != NULL, "required marked");
+	ok(!strstr(h, ">Name <span class=\"required\">") && strstr(h, "The case name; empty: the search's name.") &&
+	   !strstr(h, "Required. The case name"),
+	   "the name is not marked required: the search's name stands in");
 	ok(strstr(h, "One of: Low, &lt;b&gt;High&lt;/b&gt;.") != NULL, "choices listed, escaped");
 	ok(!strstr(h, "Gone"), "disabled choice left out");
 	ok(strstr(h, "<option value=\"&lt;b&gt;High&lt;/b&gt;\"></option>") != NULL, "datalist choice");
@@ -84,10 +87,16 @@ int main(void)
 	ok(strstr(h, "mapping_name") < strstr(h, "mapping_sev") &&
 	   strstr(h, "mapping_sev") < strstr(h, "mapping_zeta"),
 	   "name first, then required fields, then the catalogue's order");
-	is_int(count(h, "name=\"action.qradar_soar.param.artifact"), 12, "3 artifact rows of 4 inputs");
-	ok(strstr(h, "param.artifact3description") && !strstr(h, "param.artifact4"), "rows 1..num_artifacts");
-	is_int(count(h, "list=\"qradar_soar_artifact_types\""), 3, "every type input offers the types");
-	is_int(count(h, "<option value=\"IP Address\"/>"), 1, "the types listed once");
+	is_int(count(h, "name=\"action.qradar_soar.param.artifact"), 3, "one input per artifact row");
+	ok(strstr(h, "name=\"action.qradar_soar.param.artifact3\"") && !strstr(h, "param.artifact4"),
+	   "rows 1..num_artifacts");
+	ok(!strstr(h, "artifact1type") && !strstr(h, "artifact1value") && !strstr(h, "artifact1description") &&
+	   count(h, ">Artifact 1<") == 1,
+	   "the one-field form only: no type, value and description inputs besides it");
+	is_int(count(h, "list=\"qradar_soar_artifact_types\""), 3, "every row offers the types");
+	is_int(count(h, "<option value=\"IP Address|\"/>"), 1, "the types listed once, as \"<type>|\"");
+	ok(strstr(h, "type|value|description, e.g. IP Address|$result.src$|Source") != NULL,
+	   "the row's hint, as param.artifactN.description has it");
 	ok(strstr(h, "Evil&quot;&gt;&lt;script&gt;x&lt;/script&gt;") != NULL, "type name escaped");
 	ok(!strstr(h, "Off Type") && !strstr(h, "A File"), "disabled and file types left out");
 	ok(!strstr(h, "<script") && !strstr(h, "onmouseover='"),

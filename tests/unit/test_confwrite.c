@@ -56,6 +56,7 @@ int main(void)
 	existing = json_pack("{s:s,s:s,s:s,s:s}", "param.mapping_name", "$result.rule_title$",
 			     "param.mapping_properties.sev", "", "param.host", "old.example.com",
 			     "param.artifact2type", "IP Address");
+	json_object_set_new(existing, "param.artifact1.label", json_string("Old label"));
 	ok(confwrite_keys(&c, &f, existing, w, &kv, &nnew, &nkept, err, sizeof err) == 0,
 	   "keys computed");
 	is_str(json_string_value(json_object_get(kv, "param.host")), "soar.example.com",
@@ -81,6 +82,14 @@ int main(void)
 	   "artifact rows 1..num_artifacts");
 	ok(json_object_get(kv, "param.artifact2type") == NULL, "existing artifact key kept");
 	is_str(json_string_value(json_object_get(kv, "param.artifact1")), "", "artifactN empty");
+	is_str(json_string_value(json_object_get(kv, "param.artifact3.label")), "Artifact 3",
+	       "ES 8.3 metadata: the row's label");
+	is_str(json_string_value(json_object_get(kv, "param.artifact3.description")),
+	       "type|value|description, e.g. IP Address|$result.src$|Source", "ES 8.3 metadata: the row's hint");
+	is_str(json_string_value(json_object_get(kv, "param.artifact1.label")), "Artifact 1",
+	       "the metadata is ours: written over what the stanza had");
+	ok(!json_object_get(kv, "param.artifact4.label") && !json_object_get(kv, "param.artifact4.description"),
+	   "metadata for the rows written only");
 	n = 0;
 	json_object_foreach(kv, k, v) {
 		if (strstr(k, "password") || strstr(json_string_value(v), "never-in-conf"))
