@@ -128,6 +128,13 @@ for name in (ALERT, ES):
        "%s searches failed Splunk logins" % name)
     ok(st.get("action.qradar_soar") == "1", "%s runs the qradar_soar action" % name)
 es = ss.get(ES, {})
+# IBM's ES sample ends with ES's macro `get_event_id` (its scheduled rows
+# carry event_id); ES defines the macro, so the app must not.
+ok(re.search(r"\|\s*`get_event_id`\s*$", es.get("search", "")) and "get_event_id" not in ss.get(ALERT, {}).get("search", ""),
+   "the ES sample ends with | `get_event_id`, as IBM's does; the plain alert does not", es.get("search"))
+macros = parse_conf(os.path.join(TOP, "default", "macros.conf"))[0] if os.path.exists(
+    os.path.join(TOP, "default", "macros.conf")) else {}
+ok("get_event_id" not in macros, "get_event_id is ES's macro: the app does not define it", sorted(macros))
 ok(es.get("action.correlationsearch.enabled") == "1" and bool(es.get("action.correlationsearch.label"))
    and es.get("action.notable") == "1" and bool(es.get("action.notable.param.rule_title")),
    "the ES sample is a correlation search that makes notables")
