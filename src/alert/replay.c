@@ -109,17 +109,42 @@ static void tally(struct replay *rp, int *counter)
 	pthread_mutex_unlock(&rp->mu);
 }
 
-/* A CAM line about a queued document (its search and row as orig_*). */
-static void cam(struct replay *rp, const json_t *doc, int ok, const char *sig,
-		long long case_id)
+static const char *str_or_empty(const json_t *doc, const char *key)
 {
-	char idtext[32];
-	const char *extra[] = { "case_id", idtext, NULL };
+	const char *s = queue_str(doc, key);
 
-	snprintf(idtext, sizeof(idtext), "%lld", case_id);
+	return s ? s : "";
+}
+
+/* A CAM line about a queued document (its search and row as orig_*).
+ * outcome: what became of it (the run's words: created, updated,
+ * unchanged, queued, plus commented and dead), so the Escalations
+ * dashboard counts replayed escalations with the others; queue_key names
+ * the document for | inputlookup qradar_soar_queue. fix: NULL or the
+ * admin's next step. */
+static void cam(struct replay *rp, const json_t *doc, int ok, const char *sig,
+		long long case_id, const char *outcome, const char *fix)
+{
+	char idtext[32] = "";
+	const char *extra[] = { "case_id",
+				idtext,
+				"event_id",
+				str_or_empty(doc, "event_id"),
+				"fix",
+				fix ? fix : "",
+				"orig_search_name",
+				str_or_empty(doc, "search_name"),
+				"outcome",
+				outcome,
+				"queue_key",
+				str_or_empty(doc, "_key"),
+				NULL };
+
+	if (case_id)
+		snprintf(idtext, sizeof(idtext), "%lld", case_id);
 	log_cam(ok ? LOG_INFO : LOG_ERROR, rp->in->cam, NULL,
 		queue_str(doc, "sid"), queue_str(doc, "rid"), sig,
-		ok ? "success" : "failure", case_id ? extra : NULL);
+		ok ? "success" : "failure", extra);
 }
 
 static int open_kv(struct splunkd *sd, const char *coll, struct kv **kv)
@@ -230,7 +255,8 @@ static void settle_failed(struct replay *rp, struct splunkd *sd, json_t *doc,
 			(int)queue_num(doc, "attempts", 0),
 			queue_num(doc, "next_attempt", 0) - wall_s(), error);
 		errorf("%s", sig);
-		cam(rp, doc, 0, sig, 0);
+		cam(rp, doc, 0, sig, 0, "queued",
+		    "Nothing to do once the cause is gone: the next replay sends it again (Escalations dashboard, Delivery queue).");
 	}
 	tally(rp, &rp->failed);
 	worse(rp, code);
@@ -252,13 +278,15 @@ static void settle_dead(struct replay *rp, struct splunkd *sd, json_t *doc,
 					      : "",
 		why);
 	errorf("%s", sig);
-	cam(rp, doc, 0, sig, 0);
+	cam(rp, doc, 0, sig, 0, "dead",
+	    "Remove the cause, then set the document's state back to queued to send it again, or delete it (README, Delivery queue).");
 	tally(rp, &rp->dead);
 	worse(rp, EXIT_ROWS);
 }
 
 static void settle_done(struct replay *rp, struct splunkd *sd, json_t *doc,
-			const char *what, long long case_id)
+			const char *what, long long case_id,
+			const char *outcome)
 {
 	struct kv *kv = NULL;
 	char err[1024], sig[1200];
@@ -275,7 +303,7 @@ static void settle_done(struct replay *rp, struct splunkd *sd, json_t *doc,
 					       : "",
 		 what);
 	infof("%s", sig);
-	cam(rp, doc, 1, sig, case_id);
+	cam(rp, doc, 1, sig, case_id, outcome, NULL);
 	tally(rp, &rp->delivered);
 }
 
@@ -345,7 +373,7 @@ static void deliver_comment(struct replay *rp, struct esc_lane *l, json_t *doc)
 	}
 	snprintf(what, sizeof(what), "commented on notable %s (case %lld)",
 		 ev ? ev : "", res.case_id);
-	settle_done(rp, l->sd, doc, what, res.case_id);
+	settle_done(rp, l->sd, doc, what, res.case_id, "commented");
 }
 
 static void deliver_case(struct replay *rp, struct esc_lane *l, json_t *doc)
@@ -430,7 +458,8 @@ static void deliver_case(struct replay *rp, struct esc_lane *l, json_t *doc)
 			 "%s case %lld; the notable comment is queued",
 			 res.outcome == ESC_CREATED ? "created" : "updated",
 			 res.case_id);
-		cam(rp, doc, 1, what, res.case_id);
+		cam(rp, doc, 1, what, res.case_id,
+		    res.outcome == ESC_CREATED ? "created" : "updated", NULL);
 		settle_failed(rp, l->sd, doc, res.comment_error, 0,
 			      EXIT_NOTABLE);
 		goto out;
@@ -447,7 +476,10 @@ static void deliver_case(struct replay *rp, struct esc_lane *l, json_t *doc)
 			what, sizeof(what),
 			"Updated QRadar SOAR case %lld (%d fields, %d new artifacts)",
 			res.case_id, res.fields_changed, res.artifacts_added);
-	settle_done(rp, l->sd, doc, what, res.case_id);
+	settle_done(rp, l->sd, doc, what, res.case_id,
+		    res.outcome == ESC_CREATED	   ? "created"
+		    : res.outcome == ESC_UNCHANGED ? "unchanged"
+						   : "updated");
 out:
 	escalate_result_free(&res);
 	case_row_free(&row.cr);
