@@ -67,11 +67,21 @@ bad=$(find "$app" \( -name '*.o' -o -name '*.a' -o -name '*.d' -o -name '.git*' 
 	-o -name '__pycache__' -o -name '*~' -o -name '.DS_Store' \) -print)
 [ -z "$bad" ]
 t $? "no build leftovers (.o, .a, .d, .git, caches)" || echo "#   $bad"
-for f in default/*; do
-	[ -f "$f" ] && ! cmp -s "$f" "$app/$f" && [ "$f" != default/app.conf ] && echo "$f"
+find default -type f | while read -r f; do
+	! cmp -s "$f" "$app/$f" && [ "$f" != default/app.conf ] && echo "$f"
 done >"$tmp/missing"
 [ ! -s "$tmp/missing" ]
-t $? "every file of default/ ships (restmap.conf, web.conf once they exist)" || note "$tmp/missing"
+t $? "every file of default/ ships, views and nav included" || note "$tmp/missing"
+for f in default/props.conf default/transforms.conf default/macros.conf default/workflow_actions.conf \
+	default/data/ui/nav/default.xml default/data/ui/views/qradar_soar_escalations.xml; do
+	[ -f "$app/$f" ] || echo "$f"
+done >"$tmp/missing"
+grep -q '^is_visible = 1$' "$app/default/app.conf" || echo "default/app.conf: is_visible = 1" >>"$tmp/missing"
+grep -q '^\[QRadar SOAR escalation failures\]$' "$app/default/savedsearches.conf" ||
+	echo "default/savedsearches.conf: [QRadar SOAR escalation failures]" >>"$tmp/missing"
+[ ! -s "$tmp/missing" ]
+t $? "the visible app's dashboard, nav, extractions, macros, workflow action and failure alert ship" ||
+	note "$tmp/missing"
 python3 - "$app" >"$tmp/conf" 2>&1 <<'PY'
 import glob, os, re, sys
 app, bad = sys.argv[1], []
