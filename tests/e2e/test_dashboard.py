@@ -4,7 +4,8 @@ for what the action's log really holds (issue 12, item 4).
 The real bin/qradar_soar runs against the emulators through every outcome
 it logs (created, updated, unchanged, a failed case note, a refused case, a
 failed notable comment, SOAR down and queued, a replay that delivers, one
-that gives up, a host that does not resolve), writing one
+that gives up, a host that does not resolve; mode = sync closing, refused
+and stopped), writing one
 qradar_soar_modalert.log. Its lines are then read with the field
 extractions the app ships (default/props.conf and transforms.conf, the
 regexes applied as written there), and every query of
@@ -34,6 +35,7 @@ FIELDS = ["_time", "event_id", "rule_title", "severity", "src"]
 SEARCH_A = "Access - Excessive Failed Logins - Rule"
 SEARCH_B = "Threat - Beaconing - Rule"
 REPLAY = "QRadar SOAR - Replay queued escalations"
+SYNC = "QRadar SOAR - Sync closed cases"
 # views Splunk itself provides in every app's nav
 SYSTEM_VIEWS = {"search", "alerts", "reports", "dashboards", "datasets", "analytics_workspace"}
 t = al.Tap()
@@ -75,6 +77,18 @@ class Runs:
         self.rcs.append((REPLAY, rc, err[-300:]))
         return rc
 
+    def sync(self):
+        """mode = sync with the connection of the other runs."""
+        self.n += 1
+        res = os.path.join(self.home, "sync%d.csv.gz" % self.n)
+        al.write_results(res, ["_time"], [{"_time": "1714557600"}])
+        conf = al.base_config(self.emu, mode="sync", sync_closed="1", sync_since="1")
+        p = al.payload(self.emu, res, conf, search_name=SYNC,
+                       sid="scheduler__nobody__%s__RMD5sync_at_1714558200_%d" % (APP, self.n))
+        rc, _out, err = al.run(p, self.home)
+        self.rcs.append((SYNC, rc, err[-300:]))
+        return rc
+
 
 def soar_fault(emu, **f):
     emu.soar_ctl("POST", "/_emu/fault", f)
@@ -109,6 +123,22 @@ def produce(emu):
     r.run(SEARCH_A, [row(7)])                                         # queued, left there
     emu.soar_ctl("DELETE", "/_emu/faults")
     r.run(SEARCH_A, [row(8)], host="soar.does-not-resolve.invalid")   # run-level failure
+    # mode = sync: the cases of rows 1 and 2 close in SOAR, then one whose
+    # notable id ES refuses, then one while ES is down
+    incs = emu.soar_ctl("GET", "/_emu/incidents")
+    for inc in incs:
+        if inc.get("properties", {}).get("splunk_notable_event_id") in ("D1@@notable@@d1", "D2@@notable@@d2"):
+            emu.soar_ctl("POST", "/_emu/close/%d" % inc["id"])
+    r.sync()                                                          # notable_closed
+    bad = emu.soar_ctl("POST", "/_emu/incidents", {"name": "Not from a notable", "discovered_date": 1714557600000,
+                                                   "properties": {"splunk_notable_event_id": "not a notable id"}})
+    emu.soar_ctl("POST", "/_emu/close/%d" % bad[0]["id"])
+    r.sync()                                                          # notable_refused
+    late = [i for i in incs if i.get("properties", {}).get("splunk_notable_event_id") == "D4@@notable@@d4"]
+    emu.soar_ctl("POST", "/_emu/close/%d" % late[0]["id"])
+    emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/notable_update$", "status": 503, "count": -1})
+    r.sync()                                                          # notable_not_closed
+    emu.splunkd_ctl("DELETE", "/_emu/faults")
     docs = emu.splunkd_ctl("GET", "/_emu/kvstore?collection=qradar_soar_queue")
     docs = docs.get("collections", {}).get("qradar_soar_queue", {}).get("docs", [])
     return r, al.modalert_log(r.home), docs
@@ -206,9 +236,11 @@ def check_extractions(ex, home, lines):
     t.ok(not differ, "transforms.conf: a CAM line's fields are the ones automatic key=\"value\" extraction gives",
          differ[:2])
     summ = [ex.fields(l) for l in lines if "| run summary:" in l]
-    t.ok(summ and all({"rows", "created", "updated", "unchanged", "failed", "queued", "seconds",
-                       "search_name"} <= set(s) for s in summ),
-         "transforms.conf: every run summary line yields its counts", summ[:1])
+    runs = {"rows", "created", "updated", "unchanged", "failed", "queued", "seconds", "search_name"}
+    syncs = {"mode", "cases", "closed", "refused", "stopped", "seconds", "search_name"}
+    t.ok(summ and all(runs <= set(s) or syncs <= set(s) for s in summ) and
+         any(syncs <= set(s) for s in summ) and any(runs <= set(s) for s in summ),
+         "transforms.conf: every run summary line (escalation or sync) yields its counts", summ[:1])
 
 
 def check_negative(macros, have, docs, lk):
@@ -276,14 +308,20 @@ def check_view(name, root, macros, have, docs, lk):
     return tokens
 
 
-def check_chart_colors(root, have):
+def check_chart_colors(root, ex, lines):
+    """The escalations chart leaves the sync's lines out (notable_status):
+    it colours exactly the outcomes of the other lines."""
     colors = {}
     for o in root.iter("option"):
         if o.get("name") == "charting.fieldColors":
             colors = dict(re.findall(r'"([^"]+)"\s*:\s*(0x[0-9a-fA-F]{6})', o.text or ""))
-    outcomes = have.get("outcome", set())
+    outcomes = set()
+    for line in lines:
+        f = ex.fields(line)
+        if "notable_status" not in f:
+            outcomes.update(f.get("outcome", []))
     t.ok(colors and set(colors) == outcomes,
-         "the outcome chart colours exactly the outcomes the log has", (sorted(colors), sorted(outcomes)))
+         "the outcome chart colours exactly the escalation outcomes the log has", (sorted(colors), sorted(outcomes)))
 
 
 def check_app(macros, have, docs, lk, tokens_of):
@@ -342,7 +380,8 @@ def main():
         ex = av.Extractor(al.TOP, spl_log_path)
         have = emitted(ex, lines)
         outcomes = have.get("outcome", set())
-        t.ok({"created", "updated", "unchanged", "failed", "queued", "dead", "commented", "note_failed"} <= outcomes
+        t.ok({"created", "updated", "unchanged", "failed", "queued", "dead", "commented", "note_failed",
+              "notable_closed", "notable_refused", "notable_not_closed"} <= outcomes
              and {"queued", "dead"} <= {d.get("state") for d in docs},
              "the runs produce every outcome and both queue states", (sorted(outcomes), runs.rcs,
                                                                        [d.get("state") for d in docs]))
@@ -355,7 +394,7 @@ def main():
             root = av.parse_view(os.path.join(VIEWS, f))
             tokens_of[f[:-4]] = check_view(f, root, macros, have, docs, lk)
             if f == "qradar_soar_escalations.xml":
-                check_chart_colors(root, have)
+                check_chart_colors(root, ex, lines)
         t.ok("qradar_soar_escalations" in tokens_of, "the Escalations dashboard exists")
         check_app(macros, have, docs, lk, tokens_of)
     return t.done()
