@@ -65,6 +65,15 @@
 			]
 		},
 		{
+			title: "Closing the loop",
+			fields: [
+				{ key: "sync_closed", label: "Close the notable when its SOAR case closes", type: "checkbox",
+				  hint: "Checked: every 5 minutes the search \"QRadar SOAR - Sync closed cases\" sets the Enterprise Security notable of each case closed in SOAR to the status below, with the case's resolution as the comment (cases closed from now on). Needs Enterprise Security and the edit_notable_events capability for the search's owner." },
+				{ key: "sync_close_status", label: "Notable status when the case closes", type: "text", numeric: true, def: "5", narrow: true,
+				  hint: "The id of an Enterprise Security notable status (Configure > Incident Management > Status Configuration); 5 is \"Closed\"." }
+			]
+		},
+		{
 			title: "Proxy (optional)",
 			intro: "Leave the proxy host empty to connect to SOAR directly.",
 			fields: [

@@ -110,6 +110,8 @@ static int conn_keys(json_t *out, const struct setup_form *f)
 	else
 		rc |= put(out, "param.proxy_port", "");
 	rc |= put(out, "param.proxy_user", has_proxy ? f->proxy_user : "");
+	rc |= put(out, "param.sync_closed", f->sync_closed ? "1" : "0");
+	rc |= put_int(out, "param.sync_close_status", f->sync_close_status);
 	return rc ? -1 : 0;
 }
 

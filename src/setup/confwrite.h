@@ -13,7 +13,8 @@
  * by editing a file). Pure: no I/O.
  *
  *   param.host port org user api_keys verify duplicates num_artifacts
- *         num_events proxy_host proxy_port proxy_user
+ *         num_events proxy_host proxy_port proxy_user sync_closed
+ *         sync_close_status
  *                                  the submitted values, always written
  *                                  (never a password: those live in
  *                                  storage/passwords)

@@ -9,6 +9,7 @@
 #include "setup/setuptx.h"
 #include "net/soar.h"
 #include "net/splunkd.h"
+#include "util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,12 +40,15 @@
 
 #define TEXT_MAX 4096
 
+/* clang-format off */
 static const char *const saved_keys[] = {
 	"host",	      "port",	    "org",	  "user",
 	"api_keys",   "verify",	    "duplicates", "num_artifacts",
 	"num_events", "proxy_host", "proxy_port", "proxy_user",
+	"sync_closed", "sync_close_status",
 	NULL
 };
+/* clang-format on */
 
 /* The last POST's outcome: {time, success, status, mode, text, warnings}. */
 static json_t *last_attempt;
@@ -256,6 +260,19 @@ static int same(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
+/* Ticking "Close the notable when its SOAR case closes" sets where the
+ * first sync starts: the closures from now on (README "Closing the
+ * loop"). -1 on out of memory (e says so). */
+static int sync_since(json_t *kv, const struct setup_form *f, const json_t *old)
+{
+	char now[32];
+
+	if (!f->sync_closed || text_bool(str(old, "param.sync_closed")) == 1)
+		return 0;
+	snprintf(now, sizeof(now), "%lld", text_now_ms() / 1000);
+	return json_object_set_new(kv, "param.sync_since", json_string(now));
+}
+
 /*
  * The writes of a save. Returns 0, or 500 with o->text naming the step,
  * after every earlier write was undone.
@@ -303,7 +320,18 @@ static int save(struct splunkd *d, const struct setup_form *f,
 			goto fail;
 	}
 	step = "writing the [qradar_soar] stanza of alert_actions.conf";
+	if (sync_since(kv, f, old)) {
+		snprintf(e, sizeof(e), "out of memory");
+		goto fail;
+	}
 	if (setuptx_conf_set(tx, STANZA_PATH, kv, old, e, sizeof(e)))
+		goto fail;
+	step = f->sync_closed ? "enabling the search \"" QS_SYNC_SEARCH "\""
+			      : "disabling the search \"" QS_SYNC_SEARCH "\"";
+	rc = setuptx_search_enable(tx, QS_SYNC_SEARCH, f->sync_closed, e,
+				   sizeof(e));
+	/* nothing to disable is no failure; nothing to enable is */
+	if (rc && !(rc == SPLUNKD_NOTFOUND && !f->sync_closed))
 		goto fail;
 	step = "writing the alert action form";
 	if (setuptx_form_set(tx, FORM_PATH, html, e, sizeof(e)))

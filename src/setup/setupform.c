@@ -47,6 +47,8 @@ enum key {
 	K_PROXY_USER,
 	K_PROXY_PASSWORD,
 	K_MODE,
+	K_SYNC_CLOSED,
+	K_SYNC_CLOSE_STATUS,
 	K_COUNT
 };
 
@@ -71,6 +73,8 @@ static const struct {
 	[K_PROXY_USER] = { "proxy_user", 1024, 0 },
 	[K_PROXY_PASSWORD] = { "proxy_password", 1024, 1 },
 	[K_MODE] = { "mode", 1024, 0 },
+	[K_SYNC_CLOSED] = { "sync_closed", 1024, 0 },
+	[K_SYNC_CLOSE_STATUS] = { "sync_close_status", 1024, 0 },
 };
 
 /* One raw value per key: borrowed from the JSON, or formatted into num. */
@@ -420,6 +424,11 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 			goto cleanup;
 		}
 	}
+	if (parse_flag(c, "sync_closed", tmp[K_SYNC_CLOSED], &f->sync_closed) ||
+	    parse_int(c, "sync_close_status", tmp[K_SYNC_CLOSE_STATUS], 0,
+		      QS_SYNC_CLOSE_STATUS_MAX, QS_SYNC_CLOSE_STATUS_DEFAULT,
+		      &f->sync_close_status))
+		goto cleanup;
 	f->test_mode = !strcmp(tmp[K_MODE], "test");
 	rc = 0;
 cleanup:

@@ -12,7 +12,8 @@
  * C string), and every value has a length limit.
  *
  * Keys: host port org user secret api_keys verify duplicates num_artifacts
- * num_events proxy_host proxy_port proxy_user proxy_password mode.
+ * num_events proxy_host proxy_port proxy_user proxy_password sync_closed
+ * sync_close_status mode.
  * Unknown keys are ignored (Splunk Web adds its own, e.g. output_mode).
  * Ranges and defaults: util/names.h, which also lists where this form is
  * stricter than the alert action.
@@ -33,6 +34,8 @@ struct setup_form {
 	char *proxy_user;     /* "" when none */
 	char *proxy_password; /* wiped; required when proxy_user is set */
 	int test_mode;	      /* mode=test: steps 1-3 only, nothing written */
+	int sync_closed;      /* 0/1: close the notable when its case closes */
+	int sync_close_status; /* the ES status id, default 5 (Closed) */
 };
 
 /* Parses and validates form (borrowed). On success returns 0 and f owns

@@ -4,6 +4,7 @@
 #include "setup/confwrite.h"
 #include "util/log.h"
 #include "util/secret.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,16 +12,24 @@
 
 #define APP_PATH QS_NS "/apps/local/" QS_APP
 
-enum step_kind { ST_PASSWORD, ST_CONF, ST_CONF_NEW, ST_FORM, ST_APP };
+enum step_kind {
+	ST_PASSWORD,
+	ST_CONF,
+	ST_CONF_NEW,
+	ST_FORM,
+	ST_APP,
+	ST_SEARCH
+};
 
 /* One journalled write and what undoes it. */
 struct step {
 	enum step_kind kind;
-	char *path;  /* conf and form */
+	char *path;  /* conf, form and saved search */
 	char *realm; /* password */
 	char *user;  /* password */
-	char *old;   /* the password, form or configured flag it replaced;
-			 * NULL = there was none (password) */
+	char *old;   /* the password, form or configured flag it replaced,
+			 * the saved search's "enable" or "disable" that undoes
+			 * it; NULL = there was none (password) */
 	int had_old; /* form: an old form was read */
 	json_t *kv;  /* conf: the old values of the keys written */
 };
@@ -287,6 +296,62 @@ nomem:
 	return SPLUNKD_NOMEM;
 }
 
+/* "1", "true" or a JSON true (splunkd's spelling varies by version). */
+static int is_on(const json_t *v)
+{
+	return json_is_true(v) || text_bool(json_string_value(v)) == 1;
+}
+
+int setuptx_search_enable(struct setuptx *tx, const char *name, int enable,
+			  char *err, size_t n)
+{
+	static const char *const none[] = { NULL };
+	struct step s = { ST_SEARCH, NULL, NULL, NULL, NULL, 0, NULL };
+	struct buf b = BUF_INIT(4096);
+	char *esc = text_url_escape(name);
+	json_t *j = NULL;
+	int rc;
+
+	if (!esc) {
+		snprintf(err, n, "out of memory");
+		return SPLUNKD_NOMEM;
+	}
+	buf_printf(&b, QS_NS "/saved/searches/%s", esc);
+	free(esc);
+	s.path = buf_take(&b);
+	if (!s.path) {
+		snprintf(err, n, "out of memory");
+		return SPLUNKD_NOMEM;
+	}
+	rc = splunkd_get(tx->d, s.path, &j, err, n);
+	if (rc == SPLUNKD_OK && is_on(json_object_get(splunkd_entry_content(j),
+						      "disabled")) == enable) {
+		char *act = malloc(strlen(s.path) + sizeof("/disable"));
+
+		rc = SPLUNKD_NOMEM;
+		snprintf(err, n, "out of memory");
+		if (act) {
+			snprintf(act, strlen(s.path) + sizeof("/disable"),
+				 "%s/%s", s.path,
+				 enable ? "enable" : "disable");
+			rc = splunkd_post_form(tx->d, act, none, NULL, err, n);
+			free(act);
+		}
+		s.old = rc ? NULL : strdup(enable ? "disable" : "enable");
+		if (rc == SPLUNKD_OK && !s.old) {
+			snprintf(err, n, "out of memory");
+			rc = SPLUNKD_NOMEM;
+		}
+		if (rc == SPLUNKD_OK) {
+			json_decref(j);
+			return journal(tx, &s, err, n);
+		}
+	}
+	json_decref(j);
+	step_free(&s);
+	return rc;
+}
+
 int setuptx_app_configured(struct setuptx *tx, char *err, size_t n)
 {
 	const char *kv[] = { "configured", "1", NULL };
@@ -354,6 +419,19 @@ static int undo(struct splunkd *d, const struct step *s, char *err, size_t n)
 		kv[0] = "configured";
 		kv[1] = s->old;
 		return splunkd_post_form(d, APP_PATH, kv, NULL, err, n);
+	case ST_SEARCH: {
+		size_t len = strlen(s->path) + strlen(s->old) + 2;
+
+		path = malloc(len);
+		if (!path) {
+			snprintf(err, n, "out of memory");
+			return SPLUNKD_NOMEM;
+		}
+		snprintf(path, len, "%s/%s", s->path, s->old);
+		rc = splunkd_post_form(d, path, kv, NULL, err, n);
+		free(path);
+		return rc;
+	}
 	}
 	return SPLUNKD_OK;
 }
@@ -376,6 +454,9 @@ static const char *step_name(const struct step *s, char *out, size_t n)
 		break;
 	case ST_APP:
 		snprintf(out, n, "the app's configured flag");
+		break;
+	case ST_SEARCH:
+		snprintf(out, n, "the saved search at %s", s->path);
 		break;
 	}
 	return out;

@@ -51,6 +51,12 @@ int setuptx_conf_set(struct setuptx *tx, const char *path, const json_t *kv,
 int setuptx_form_set(struct setuptx *tx, const char *path, const char *html,
 		     char *err, size_t n);
 
+/* Enables (enable 1) or disables the app's saved search name through
+ * saved/searches/<name>/enable|disable, when it is not so already (a
+ * rollback puts it back). 404 → SPLUNKD_NOTFOUND: no such search. */
+int setuptx_search_enable(struct setuptx *tx, const char *name, int enable,
+			  char *err, size_t n);
+
 /* POSTs configured=1 to apps/local/SA_QRadar_SOAR. */
 int setuptx_app_configured(struct setuptx *tx, char *err, size_t n);
 

@@ -114,7 +114,7 @@ m = re.search(r"Keys:(.*?)\.\s*\n", hdr, re.S)
 contract = set(re.findall(r"[a-z_]+", m.group(1).replace("*", " "))) if m else set()
 contract.discard("mode")
 page_keys = set(re.findall(r'\{\s*key:\s*"([a-z_]+)"', js))
-ok(len(contract) == 14 and page_keys == contract, "the page's form keys are the handler's contract keys",
+ok(len(contract) == 16 and page_keys == contract, "the page's form keys are the handler's contract keys",
    {"page only": sorted(page_keys - contract), "handler only": sorted(contract - page_keys)})
 ok('v.mode = "test"' in js, "Test Organization sends mode=test")
 m = re.search(r'var ENDPOINT = "/servicesNS/nobody/" \+ APP \+ "(/[^"]+)";', js)

@@ -222,8 +222,8 @@ async function main() {
 			const lab = document.querySelector('label[for="' + i.id + '"]');
 			return { name: i.name, label: lab ? lab.textContent : null };
 		}));
-		ok(labels.length === 14 && labels.every((x) => x.label),
-			"14 inputs, each with a label", labels);
+		ok(labels.length === 16 && labels.every((x) => x.label),
+			"16 inputs, each with a label", labels);
 		ok(await page.inputValue("#qs-field-port") === "443", "port defaults to 443");
 		ok(/not been set up/.test(await page.textContent("#qs-status")), "status says the add-on is not set up yet",
 			await page.textContent("#qs-status"));

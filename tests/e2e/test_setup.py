@@ -337,6 +337,56 @@ try:
         t.ok(r[0] == 200 and stanza.get("param.host") == "127.0.0.1" and "param.mapping_name" in stanza,
              "no stanza: setup creates it with every key", (r, sorted(stanza)[:5]))
 
+        # ---- closing the loop: sync_closed enables the shipped search ----
+        def sync_search(st):
+            return next((x["content"] for x in st["saved_searches"]
+                         if x["name"] == "QRadar SOAR - Sync closed cases"), {})
+        t.ok(sync_search(state(emu)).get("disabled") == "1", "sync: the shipped search starts disabled")
+        import time as _time
+        t0 = int(_time.time())
+        r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", sync_closed="1",
+                                        sync_close_status="5", **via))
+        st = state(emu)
+        stanza = st["conf"]["alert_actions"]["qradar_soar"]
+        since = stanza.get("param.sync_since", "")
+        t.ok(r[0] == 200 and stanza.get("param.sync_closed") == "1"
+             and stanza.get("param.sync_close_status") == "5"
+             and since.isdigit() and t0 <= int(since) <= int(_time.time()),
+             "sync: ticked -> sync_closed, sync_close_status and sync_since (now) in the stanza",
+             (r, {k: v for k, v in stanza.items() if "sync" in k}))
+        t.ok(sync_search(st).get("disabled") == "0" and any(
+            w["what"] == "saved/searches/QRadar SOAR - Sync closed cases/enable" for w in st["writes"]),
+             "sync: ticked -> the search enabled through saved/searches/<name>/enable", sync_search(st))
+        r = call(emu, "GET")
+        t.ok(payload(r).get("sync_closed") == "1" and payload(r).get("sync_close_status") == "5",
+             "sync: GET shows the option ticked", payload(r))
+        nw = len(writes(state(emu)))
+        r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", sync_closed="1",
+                                        sync_close_status="7", **via))
+        st = state(emu)
+        t.ok(r[0] == 200 and st["conf"]["alert_actions"]["qradar_soar"].get("param.sync_since") == since
+             and st["conf"]["alert_actions"]["qradar_soar"].get("param.sync_close_status") == "7"
+             and not [w for w in writes(st)[nw:] if w["what"].startswith("saved/searches")],
+             "sync: saved again ticked -> the start stays, the search is left as it is", writes(st)[nw:])
+        r = call(emu, "POST", good_form(emu, proxy_password="Pr0xy-Secr3t", sync_closed="0", **via))
+        st = state(emu)
+        t.ok(r[0] == 200 and st["conf"]["alert_actions"]["qradar_soar"].get("param.sync_closed") == "0"
+             and sync_search(st).get("disabled") == "1",
+             "sync: unticked -> sync_closed 0 and the search disabled", (r, sync_search(st)))
+        emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/data/ui/alerts/qradar_soar$", "method": "POST",
+                                                "count": 1, "status": 500})
+        p, w = fails_cleanly(emu, "sync: a failed save", good_form(emu, proxy_password="Pr0xy-Secr3t",
+                                                                 sync_closed="1", **via),
+                             500, r"writing the alert action form.*undone")
+        t.ok(sync_search(state(emu)).get("disabled") == "1"
+             and [x["what"].rsplit("/", 1)[1] for x in w if x["what"].startswith("saved/searches/")]
+             == ["enable", "disable"],
+             "sync: a failed save disables the search it had enabled", (sync_search(state(emu)), w))
+        p, w = fails_cleanly(emu, "sync: a status label", good_form(emu, proxy_password="Pr0xy-Secr3t",
+                                                                  sync_closed="1", sync_close_status="Closed",
+                                                                  **via), 400, r"sync_close_status")
+        t.ok(p.get("field") == "sync_close_status", "sync: the status field is the one to fix", p)
+
         # ---- no secret anywhere ------------------------------------------
         st = state(emu)
         leaked = []

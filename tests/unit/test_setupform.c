@@ -173,6 +173,23 @@ int main(void)
 	setup_form_free(&f);
 	accept_val("port", "65535", "port 65535", &f);
 	setup_form_free(&f);
+	/* closing the loop: off and ES's Closed by default */
+	accept_val("mode", "save", "sync defaults", &f);
+	is_int(f.sync_closed, 0, "sync_closed default 0");
+	is_int(f.sync_close_status, 5, "sync_close_status default 5 (Closed)");
+	setup_form_free(&f);
+	accept_val("sync_closed", "1", "sync_closed 1", &f);
+	is_int(f.sync_closed, 1, "sync_closed ticked");
+	setup_form_free(&f);
+	accept_val("sync_close_status", "0", "sync_close_status 0 (a status id)",
+		   &f);
+	is_int(f.sync_close_status, 0, "sync_close_status 0");
+	setup_form_free(&f);
+	refuse_val("sync_closed", "perhaps", "sync_closed not a boolean");
+	refuse_val("sync_close_status", "Closed",
+		   "sync_close_status a label, not an id");
+	refuse_val("sync_close_status", "-1", "sync_close_status negative");
+	refuse_val("sync_close_status", "100000", "sync_close_status too big");
 	accept_val("port", "1", "port 1", &f);
 	setup_form_free(&f);
 	accept_val("verify", "", "verify empty", &f);
