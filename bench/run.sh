@@ -4,10 +4,11 @@
 set -u
 here=$(dirname "$0")
 status=0
-for b in results_bench.sh dryrun_bench.sh online_bench.sh replay_bench.sh; do
+for b in results_bench.sh dryrun_bench.sh online_bench.sh replay_bench.sh sync_bench.sh; do
 	[ -f "$here/$b" ] || continue
 	echo "== $b"
-	if { [ "$b" = online_bench.sh ] || [ "$b" = replay_bench.sh ]; } && [ -x "${RELEASE_BIN:-}/qradar_soar" ]; then
+	if { [ "$b" = online_bench.sh ] || [ "$b" = replay_bench.sh ] || [ "$b" = sync_bench.sh ]; } &&
+		[ -x "${RELEASE_BIN:-}/qradar_soar" ]; then
 		# what ships: the statically linked binary
 		QS_BINARY=$RELEASE_BIN/qradar_soar sh "$here/$b" || status=1
 		continue
