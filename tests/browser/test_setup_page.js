@@ -228,6 +228,22 @@ async function main() {
 		ok(/not been set up/.test(await page.textContent("#qs-status")), "status says the add-on is not set up yet",
 			await page.textContent("#qs-status"));
 
+		/* 1b. an upgrade over IBM's add-on: the form opens with the settings
+		 * IBM's setup stored (qradar_soar.conf [config]), and says so */
+		const ibm = { host: "soar-old.example.com", port: "8443", org: ORG, user: SOAR_USER, api_keys: "0",
+			verify: "true", duplicates: "1", num_artifacts: "7", num_events: "25" };
+		await sctl("POST", "/_emu/seed", { conf: { qradar_soar: { config: ibm } } });
+		await page.reload();
+		await page.waitForFunction(() => document.querySelector("#qs-field-host") &&
+			document.querySelector("#qs-field-host").value !== "");
+		const pre = { host: await page.inputValue("#qs-field-host"), port: await page.inputValue("#qs-field-port"),
+			num_artifacts: await page.inputValue("#qs-field-num_artifacts"),
+			duplicates: await page.isChecked("#qs-field-duplicates"), secret: await page.inputValue("#qs-field-secret") };
+		ok(pre.host === ibm.host && pre.port === "8443" && pre.num_artifacts === "7" && pre.duplicates === true &&
+			pre.secret === "", "IBM's stored settings pre-fill the form (never a secret)", pre);
+		ok(/settings of IBM's add-on \(qradar_soar\.conf \[config\]\)/.test(await page.textContent("#qs-status")),
+			"the status says where the settings come from", await page.textContent("#qs-status"));
+
 		/* 2. Test Organization: busy state, success dialog, nothing written */
 		await fill({ host: "127.0.0.1", port: String(soar.port), verify: ca, org: ORG, user: SOAR_USER,
 			secret: SOAR_PASSWORD, num_artifacts: "5", num_events: "40", duplicates: false, api_keys: false });
@@ -298,6 +314,14 @@ async function main() {
 		ok(JSON.stringify(s.conf).indexOf(SOAR_PASSWORD) < 0, "no secret in any .conf");
 		ok(typeof s.alert_html === "string" && s.alert_html.indexOf('name="action.qradar_soar.param.') >= 0,
 			"the alert action's form was generated", String(s.alert_html).slice(0, 200));
+		const rows = (String(s.alert_html).match(/name="action\.qradar_soar\.param\.artifact\d+"/g) || []).length;
+		ok(rows === 5 && !/param\.artifact\d+(type|value|description)"/.test(s.alert_html) &&
+			stanza["param.artifact5.label"] === "Artifact 5" && /^type\|value\|description/.test(stanza["param.artifact5.description"] || ""),
+			"the alert form has one input per artifact row; each row's ES 8.3 label and description are stored",
+			[rows, stanza["param.artifact5.label"], stanza["param.artifact5.description"]]);
+		const kept = (s.conf.qradar_soar || {}).config || {};
+		ok(Object.keys(kept).length === Object.keys(ibm).length && Object.keys(ibm).every((k) => kept[k] === ibm[k]),
+			"IBM's [config] stanza is left as it was", kept);
 		ok(s.app.configured === "1" || ((s.conf.app || {}).install || {}).is_configured === "1",
 			"the app is marked configured", [s.app, (s.conf.app || {}).install]);
 		ok(await page.inputValue("#qs-field-secret") === "", "the secret field is emptied after saving");
