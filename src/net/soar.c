@@ -151,12 +151,7 @@ static void pause_ms(long ms)
 
 static int login(struct soar *s, char *err, size_t n);
 
-/*
- * The setup page's label of a setting, by form key: errors name the
- * setting to change in the words the admin sees there (tests/browser
- * checks every label quoted here is one of the page's).
- */
-static const char *label(const struct soar_opts *o, const char *key)
+const char *soar_setting_label(const char *key, int api_keys)
 {
 	static const char *const labels[][2] = {
 		{ "host", "QRadar SOAR host or IP" },
@@ -168,17 +163,28 @@ static const char *label(const struct soar_opts *o, const char *key)
 		{ "proxy_port", "Proxy port" },
 		{ "proxy_user", "Proxy user" },
 		{ "proxy_password", "Proxy password" },
+		{ "api_keys", "Use API keys" },
+		{ "duplicates", "Allow duplicate incidents" },
+		{ "num_artifacts", "Max artifacts per alert" },
+		{ "num_events", "Max result rows per run" },
+		{ "sync_closed", "Close the notable when its SOAR case closes" },
+		{ "sync_close_status", "Notable status when the case closes" },
 	};
 	size_t i;
 
 	if (strcmp(key, "user") == 0)
-		return o->api_keys ? "API key ID" : "Email";
+		return api_keys ? "API key ID" : "Email";
 	if (strcmp(key, "secret") == 0)
-		return o->api_keys ? "API key secret" : "Password";
+		return api_keys ? "API key secret" : "Password";
 	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (strcmp(labels[i][0], key) == 0)
 			return labels[i][1];
 	return key;
+}
+
+static const char *label(const struct soar_opts *o, const char *key)
+{
+	return soar_setting_label(key, o->api_keys);
 }
 
 /* " on the add-on's setup page", unless the admin is on it. */

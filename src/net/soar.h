@@ -48,6 +48,14 @@ struct soar_opts {
 
 #define SOAR_SETTING_LEN 32
 
+/* The setup page's label of a setting, by form key (bad_setting's keys,
+ * plus the page's other settings: api_keys, duplicates, num_artifacts,
+ * num_events, sync_closed, sync_close_status): errors name the setting
+ * to change in the words the admin sees there (tests/browser checks every
+ * label here is one of the page's). user and secret depend on api_keys.
+ * An unknown key is returned as it is. */
+const char *soar_setting_label(const char *key, int api_keys);
+
 enum soar_err {
 	SOAR_OK = 0,
 	SOAR_CONNECT, /* DNS, connect, timeout: host unreachable */

@@ -9,6 +9,7 @@
 #include "setup/setuptx.h"
 #include "net/soar.h"
 #include "net/splunkd.h"
+#include "util/secret.h"
 #include "util/text.h"
 
 #include <stdarg.h>
@@ -67,9 +68,10 @@ struct req {
 struct outcome {
 	int status;
 	char text[TEXT_MAX];
-	char field[64]; /* the form key a 400 names */
+	char field[64]; /* the form key a 400 names (the first) */
 	json_t *warnings;
-	int test; /* mode=test */
+	int test;	/* mode=test */
+	json_t *errors; /* NULL, or every invalid field: [{field, text}] */
 };
 
 static void now_iso(char *out, size_t n)
@@ -111,6 +113,8 @@ static json_t *reply_of(const struct outcome *o)
 
 	if (p && o->field[0])
 		json_object_set_new(p, "field", json_string(o->field));
+	if (p && json_array_size(o->errors))
+		json_object_set(p, "errors", o->errors);
 	return p ? json_pack("{s:i,s:o}", "status", o->status, "payload", p)
 		 : NULL;
 }
@@ -311,9 +315,10 @@ static int save(struct splunkd *d, const struct setup_form *f,
 	}
 	snprintf(realm, sizeof(realm), "%s%s", QS_REALM_PREFIX, f->host);
 	step = "storing the SOAR secret in storage/passwords";
-	if (setuptx_password_set(tx, realm, f->user, f->secret, e, sizeof(e)))
+	if (!f->keep_secret &&
+	    setuptx_password_set(tx, realm, f->user, f->secret, e, sizeof(e)))
 		goto fail;
-	if (*f->proxy_host && *f->proxy_user) {
+	if (*f->proxy_host && *f->proxy_user && !f->keep_proxy_password) {
 		step = "storing the proxy password in storage/passwords";
 		if (setuptx_password_set(tx, QS_PROXY_REALM, f->proxy_user,
 					 f->proxy_password, e, sizeof(e)))
@@ -438,6 +443,104 @@ static int form_says_test(const json_t *form)
 	return 0;
 }
 
+/* Several invalid fields: the text says how many and lists them (the
+ * page marks each from errors); one: its own sentence. */
+static void refused_text(struct outcome *o, const char *first)
+{
+	size_t i, n = json_array_size(o->errors), k;
+
+	if (n < 2) {
+		snprintf(o->text, sizeof(o->text), "%s", first);
+		return;
+	}
+	k = (size_t)snprintf(o->text, sizeof(o->text),
+			     "%zu settings need a fix: ", n);
+	for (i = 0; i < n && k < sizeof(o->text); i++)
+		k += (size_t)snprintf(
+			o->text + k, sizeof(o->text) - k, "%s%s",
+			i ? "; " : "",
+			str(json_array_get(o->errors, i), "text"));
+	if (k + 1 < sizeof(o->text))
+		snprintf(o->text + k, sizeof(o->text) - k, ".");
+}
+
+/* One secret left empty on the page: the one stored for (realm, user),
+ * which replaces *secret. 0; 400 with the field marked when none is
+ * stored (a new host or user needs its own); 500 when splunkd fails. */
+static int keep_one(struct splunkd *d, const char *realm, const char *user,
+		    const char *key, const char *label, const char *whose,
+		    char **secret, struct outcome *o)
+{
+	char e[1024], msg[1200];
+	char *stored = NULL;
+	int rc = splunkd_get_password(d, realm, user, label, &stored, e,
+				      sizeof(e));
+
+	if (rc == SPLUNKD_OK) {
+		secret_free(*secret);
+		*secret = stored;
+		return 0;
+	}
+	if (rc != SPLUNKD_NOTFOUND) {
+		snprintf(o->text, sizeof(o->text),
+			 "The stored %s cannot be read: %s", label, e);
+		return 500;
+	}
+	snprintf(
+		msg, sizeof(msg),
+		"%s: none is stored for %s; enter it (a new host or user needs its own)",
+		label, whose);
+	if (!o->field[0]) {
+		snprintf(o->field, sizeof(o->field), "%s", key);
+		snprintf(o->text, sizeof(o->text), "%s", msg);
+	}
+	json_array_append_new(o->errors,
+			      json_pack("{s:s,s:s}", "field", key, "text", msg));
+	return 400;
+}
+
+/* The secrets the page left empty: those stored for the submitted host
+ * and user (and proxy user), so changing another setting needs no
+ * retyping. 0, or the reply status. */
+static int keep_stored(const struct req *r, struct splunkd **d,
+		       struct setup_form *f, struct outcome *o)
+{
+	char realm[1024], whose[1024];
+	int rc, worst = 0;
+
+	if (!f->keep_secret && !f->keep_proxy_password)
+		return 0;
+	rc = open_splunkd(r, d, o);
+	if (rc)
+		return rc;
+	if (f->keep_secret) {
+		snprintf(realm, sizeof(realm), "%s%s", QS_REALM_PREFIX,
+			 f->host);
+		snprintf(whose, sizeof(whose), "\"%.300s\" on %.300s",
+			 f->user, f->host);
+		rc = keep_one(*d, realm, f->user, "secret",
+			      soar_setting_label("secret", f->api_keys), whose,
+			      &f->secret, o);
+		worst = rc > worst ? rc : worst;
+	}
+	if (f->keep_proxy_password && worst != 500) {
+		snprintf(whose, sizeof(whose), "the proxy user \"%.300s\"",
+			 f->proxy_user);
+		rc = keep_one(*d, QS_PROXY_REALM, f->proxy_user,
+			      "proxy_password",
+			      soar_setting_label("proxy_password", 0), whose,
+			      &f->proxy_password, o);
+		worst = rc > worst ? rc : worst;
+	}
+	if (worst == 400 && json_array_size(o->errors) > 1) {
+		char first[TEXT_MAX];
+
+		snprintf(first, sizeof(first), "%s", o->text);
+		refused_text(o, first);
+	}
+	return worst;
+}
+
 static void post(const struct req *r, struct outcome *o)
 {
 	struct setup_form f;
@@ -452,19 +555,28 @@ static void post(const struct req *r, struct outcome *o)
 	memset(&f, 0, sizeof(f));
 	memset(&so, 0, sizeof(so));
 	test = o->test = form_says_test(r->form);
-	if (setup_form_parse(r->form, &f, o->field, sizeof(o->field), e,
-			     sizeof(e)) != 0) {
+	if (setup_form_parse(r->form, &f, o->errors, o->field,
+			     sizeof(o->field), e, sizeof(e)) != 0) {
 		o->status = 400;
-		snprintf(o->text, sizeof(o->text), "%s", e);
-		infof("setup: form refused (%s): %s", o->field, e);
+		refused_text(o, e);
+		infof("setup: form refused (%s): %s", o->field, o->text);
 		goto out;
 	}
 	test = o->test = f.test_mode;
 	log_add_secret(f.secret);
 	log_add_secret(f.proxy_password);
-	infof("setup: %s by %s: host=%s port=%d org=\"%s\" user=\"%s\" api_keys=%d verify=%s proxy_host=%s proxy_port=%d proxy_user=\"%s\"",
+	infof("setup: %s by %s: host=%s port=%d org=\"%s\" user=\"%s\" api_keys=%d verify=%s proxy_host=%s proxy_port=%d proxy_user=\"%s\" secret=%s proxy_password=%s",
 	      test ? "test" : "save", r->user, f.host, f.port, f.org, f.user,
-	      f.api_keys, f.verify, f.proxy_host, f.proxy_port, f.proxy_user);
+	      f.api_keys, f.verify, f.proxy_host, f.proxy_port, f.proxy_user,
+	      f.keep_secret ? "stored" : "new",
+	      !*f.proxy_user		? "none"
+	      : f.keep_proxy_password ? "stored"
+				      : "new");
+	rc = keep_stored(r, &d, &f, o);
+	if (rc) {
+		o->status = rc;
+		goto out;
+	}
 	rc = soar_discover(&f, &so, &s, &cat, o);
 	if (rc) {
 		o->status = rc;
@@ -560,9 +672,41 @@ static void prefill_from_ibm(struct splunkd *d, json_t *p)
 	      from);
 }
 
+/* Whether a secret is stored for the host and user the form shows
+ * (secret_stored) and for its proxy user (proxy_password_stored): the
+ * page then shows it as stored and a Submit may leave it empty. Never the
+ * secret itself. */
+static int is_stored(struct splunkd *d, const char *realm, const char *user)
+{
+	char *sec = NULL, e[512];
+	int rc;
+
+	if (!*user)
+		return 0;
+	rc = splunkd_get_password(d, realm, user, "secret", &sec, e,
+				  sizeof(e));
+	secret_free(sec);
+	if (rc != SPLUNKD_OK && rc != SPLUNKD_NOTFOUND)
+		warnf("setup: cannot tell whether a secret is stored: %s", e);
+	return rc == SPLUNKD_OK;
+}
+
+static void stored_flags(struct splunkd *d, json_t *p)
+{
+	char realm[1024];
+
+	snprintf(realm, sizeof(realm), "%s%s", QS_REALM_PREFIX, str(p, "host"));
+	json_object_set_new(p, "secret_stored",
+			    json_boolean(*str(p, "host") &&
+					 is_stored(d, realm, str(p, "user"))));
+	json_object_set_new(
+		p, "proxy_password_stored",
+		json_boolean(is_stored(d, QS_PROXY_REALM, str(p, "proxy_user"))));
+}
+
 static json_t *get(const struct req *r)
 {
-	struct outcome o = { 500, "", "", NULL, 0 };
+	struct outcome o = { 500, "", "", NULL, 0, NULL };
 	struct splunkd *d = NULL;
 	json_t *feed = NULL, *hist = NULL, *p = NULL, *c, *reply = NULL;
 	char e[1024], k[64];
@@ -589,6 +733,8 @@ static json_t *get(const struct req *r)
 	}
 	if (p)
 		prefill_from_ibm(d, p);
+	if (p)
+		stored_flags(d, p);
 	rc = splunkd_get(d, HISTORY_PATH, &hist, e, sizeof(e));
 	if (p && rc == SPLUNKD_OK) {
 		json_t *h = splunkd_entry_content(hist);
@@ -648,7 +794,7 @@ static void apply_log_level(const struct req *r)
 
 json_t *setup_handle(const json_t *request)
 {
-	struct outcome o = { 500, "", "", NULL, 0 };
+	struct outcome o = { 500, "", "", NULL, 0, NULL };
 	struct req r;
 	json_t *reply = NULL;
 	const json_t *session = json_object_get(request, "session");
@@ -668,7 +814,8 @@ json_t *setup_handle(const json_t *request)
 		goto out;
 	}
 	o.warnings = json_array();
-	if (!o.warnings)
+	o.errors = json_array();
+	if (!o.warnings || !o.errors)
 		goto out;
 	if (strcasecmp(r.method, "POST") == 0) {
 		post(&r, &o);
@@ -683,6 +830,7 @@ json_t *setup_handle(const json_t *request)
 	reply = reply_of(&o);
 out:
 	json_decref(o.warnings);
+	json_decref(o.errors);
 	if (!reply)
 		return oom_reply ? json_incref(oom_reply) : NULL;
 	return reply;

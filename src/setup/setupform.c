@@ -2,6 +2,7 @@
 #include "util/text.h"
 #include "util/names.h"
 #include "net/http.h"
+#include "net/soar.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -22,7 +23,15 @@
  *  - The length limit is checked on the raw value before anything is
  *    copied, so a 1 MB value costs no allocation.
  *  - Secrets shorter than LOG_SECRET_MIN bytes are refused: log.c cannot
- *    mask them, and no SOAR password or API key secret is that short.
+ *    mask them, and no SOAR password or API key secret is that short. An
+ *    empty secret (or proxy password) is no error here: it asks the
+ *    handler to keep the stored one (keep_secret), which the handler
+ *    checks against storage/passwords.
+ *  - Every value is checked, so the page can mark every invalid field at
+ *    once; a value that fails one rule is not checked against the rules
+ *    that build on it (a proxy port is only required of a valid proxy
+ *    host). Messages name the setting by the page's label
+ *    (soar_setting_label), as the admin sees it.
  *  - verify "false" is refused: the add-on always verifies the server
  *    certificate, against the system store or the given CA file.
  *  - proxy_user without proxy_host is refused (a proxy login with no proxy
@@ -90,20 +99,44 @@ struct ctx {
 	size_t fieldlen;
 	char *err;
 	size_t errlen;
+	json_t *all;	     /* NULL, or every problem as {field, text} */
+	int nbad;	     /* problems found */
+	int bad[K_COUNT];    /* keys already refused: checked no further */
+	int api_keys;	     /* for the labels of user and secret */
 };
 
+static const char *lbl(const struct ctx *c, const char *key)
+{
+	return soar_setting_label(key, c->api_keys);
+}
+
+/* Records a problem of field: the first goes to field/err, each to all. */
 __attribute__((format(printf, 3, 4))) static int
 fail(struct ctx *c, const char *field, const char *fmt, ...)
 {
+	char text[1024];
 	va_list ap;
+	int i;
 
-	if (c->field && c->fieldlen)
-		snprintf(c->field, c->fieldlen, "%s", field);
-	if (c->err && c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (!c->nbad++) {
+		if (c->field && c->fieldlen)
+			snprintf(c->field, c->fieldlen, "%s", field);
+		if (c->err && c->errlen)
+			snprintf(c->err, c->errlen, "%s", text);
 	}
+	for (i = 0; i < K_COUNT; i++)
+		if (!strcmp(keys[i].name, field))
+			c->bad[i] = 1;
+	/* text quotes at most a path the admin typed: valid UTF-8 or not,
+	 * json_string refuses what it cannot hold, and the first problem
+	 * is in err anyway */
+	if (c->all)
+		json_array_append_new(c->all, json_pack("{s:s,s:s?}", "field",
+							field, "text",
+							text));
 	return -1;
 }
 
@@ -131,7 +164,7 @@ static int take(struct ctx *c, struct raw *raw, const char *k, size_t klen,
 	if (r->given)
 		return fail(c, keys[i].name,
 			    "%s is given more than once; send it once",
-			    keys[i].name);
+			    lbl(c, keys[i].name));
 	r->given = 1;
 	if (json_is_null(v)) {
 		r->s = "";
@@ -152,12 +185,12 @@ static int take(struct ctx *c, struct raw *raw, const char *k, size_t klen,
 	} else {
 		return fail(c, keys[i].name,
 			    "%s must be a string, a number or a boolean",
-			    keys[i].name);
+			    lbl(c, keys[i].name));
 	}
 	if (r->len > keys[i].maxlen)
 		return fail(c, keys[i].name,
 			    "%s is too long (more than %zu characters)",
-			    keys[i].name, keys[i].maxlen);
+			    lbl(c, keys[i].name), keys[i].maxlen);
 	/* CR/LF would start a new line or [stanza] in a .conf file, NUL
 	 * would cut the C string short of what the admin typed. */
 	for (j = 0; j < r->len; j++) {
@@ -169,7 +202,7 @@ static int take(struct ctx *c, struct raw *raw, const char *k, size_t klen,
 				"%s contains a control character (such as a "
 				"line break, tab or NUL); it must be a "
 				"single line of text",
-				keys[i].name);
+				lbl(c, keys[i].name));
 	}
 	return 0;
 }
@@ -186,8 +219,7 @@ static int collect(struct ctx *c, const json_t *form, struct raw *raw)
 		json_t *jv;
 
 		json_object_foreach(o, k, jv)
-			if (take(c, raw, k, strlen(k), jv))
-				return -1;
+			take(c, raw, k, strlen(k), jv);
 		return 0;
 	}
 	if (!json_is_array(form))
@@ -204,8 +236,7 @@ static int collect(struct ctx *c, const json_t *form, struct raw *raw)
 				    i + 1);
 		k = json_string_value(jk);
 		v = json_array_get(p, 1);
-		if (take(c, raw, k, json_string_length(jk), v))
-			return -1;
+		take(c, raw, k, json_string_length(jk), v);
 	}
 	return 0;
 }
@@ -245,15 +276,14 @@ static int parse_int(struct ctx *c, const char *name, const char *s, int lo,
 	if (!*s) {
 		if (def < 0)
 			return fail(c, name,
-				    "%s is empty; give a number from "
-				    "%d to %d",
-				    name, lo, hi);
+				    "%s is empty; give a number from %d to %d",
+				    lbl(c, name), lo, hi);
 		*out = def;
 		return 0;
 	}
 	if (text_int(s, lo, hi, &v))
 		return fail(c, name, "%s must be a whole number from %d to %d",
-			    name, lo, hi);
+			    lbl(c, name), lo, hi);
 	*out = (int)v;
 	return 0;
 }
@@ -267,7 +297,7 @@ static int parse_flag(struct ctx *c, const char *name, const char *s, int *out)
 		return fail(c, name,
 			    "%s must be 1 or 0 (true or false, yes or no, "
 			    "on or off)",
-			    name);
+			    lbl(c, name));
 	*out = v;
 	return 0;
 }
@@ -278,12 +308,13 @@ static int check_host(struct ctx *c, const char *name, const char *s)
 	char why[256];
 
 	if (http_check_host(s, why, sizeof(why)))
-		return fail(c, name, "%s %s", name, why);
+		return fail(c, name, "%s %s", lbl(c, name), why);
 	return 0;
 }
 
 /* "true" (also "1" or empty), or an absolute path to a readable regular
- * file; opening it is the only honest readability test. */
+ * file; opening it is the only honest readability test. A path's
+ * problems are the CA bundle's (form key ca_file on the page). */
 static int check_verify(struct ctx *c, char **v)
 {
 	char why[256];
@@ -297,15 +328,22 @@ static int check_verify(struct ctx *c, char **v)
 		*v = t;
 		return 0;
 	}
+	if (text_bool(*v) == 0)
+		return fail(c, "verify",
+			    "%s cannot be turned off: the add-on always "
+			    "verifies SOAR's certificate. Leave the %s empty "
+			    "to trust the system's CAs, or give the CA that "
+			    "issued SOAR's certificate",
+			    lbl(c, "verify"), lbl(c, "ca_file"));
 	if (**v != '/')
 		return fail(c, "verify",
-			    "verify must be true or the absolute "
-			    "path of a CA certificate file; \"%.200s\" is "
-			    "not an absolute path",
-			    *v);
+			    "%s: \"%.200s\" is not an absolute path; give the "
+			    "absolute path of a PEM file on the search head, "
+			    "or leave it empty to trust the system's CAs",
+			    lbl(c, "ca_file"), *v);
 	if (http_check_ca_file(*v, why, sizeof(why)))
-		return fail(c, "verify", "verify: the CA file \"%.200s\" %s",
-			    *v, why);
+		return fail(c, "verify", "%s: the file \"%.200s\" %s",
+			    lbl(c, "ca_file"), *v, why);
 	return 0;
 }
 
@@ -320,13 +358,87 @@ static int check_proxy_host(struct ctx *c, const char *s)
 		h = s + 8;
 	else if (strstr(s, "://"))
 		return fail(c, "proxy_host",
-			    "proxy_host may only use the "
-			    "http:// or https:// scheme");
+			    "%s may only use the http:// or https:// scheme",
+			    lbl(c, "proxy_host"));
 	if (strlen(h) > 255)
 		return fail(c, "proxy_host",
-			    "proxy_host is too long (more "
-			    "than 255 characters)");
+			    "%s is too long (more than 255 characters)",
+			    lbl(c, "proxy_host"));
 	return check_host(c, "proxy_host", h);
+}
+
+/* A secret given, or empty: keep the stored one (the handler checks). */
+static void check_secret(struct ctx *c, const char *key, const char *v,
+			 int *keep)
+{
+	*keep = !*v;
+	if (*v && strlen(v) < LOG_SECRET_MIN)
+		fail(c, key, "%s is too short (fewer than %d characters)",
+		     lbl(c, key), LOG_SECRET_MIN);
+}
+
+static void check_proxy(struct ctx *c, struct setup_form *f,
+			const char *port)
+{
+	if (*f->proxy_host) {
+		if (!c->bad[K_PROXY_HOST])
+			check_proxy_host(c, f->proxy_host);
+		if (!*port && !c->bad[K_PROXY_PORT])
+			fail(c, "proxy_port", "%s is required with a %s",
+			     lbl(c, "proxy_port"), lbl(c, "proxy_host"));
+	} else if (*f->proxy_user && !c->bad[K_PROXY_USER]) {
+		fail(c, "proxy_host",
+		     "%s is empty but %s is set; give the proxy host or clear "
+		     "the proxy user",
+		     lbl(c, "proxy_host"), lbl(c, "proxy_user"));
+	}
+	if (*port && !c->bad[K_PROXY_PORT])
+		parse_int(c, "proxy_port", port, 1, QS_PORT_MAX, -1,
+			  &f->proxy_port);
+	if (*f->proxy_user && !c->bad[K_PROXY_PASSWORD])
+		check_secret(c, "proxy_password", f->proxy_password,
+			     &f->keep_proxy_password);
+}
+
+/* Each rule of a key that collect() did not refuse already. */
+static void check_all(struct ctx *c, char **tmp, struct setup_form *f)
+{
+	if (!c->bad[K_API_KEYS])
+		parse_flag(c, "api_keys", tmp[K_API_KEYS], &f->api_keys);
+	c->api_keys = f->api_keys;
+	if (!c->bad[K_HOST])
+		check_host(c, "host", f->host);
+	if (!c->bad[K_PORT])
+		parse_int(c, "port", tmp[K_PORT], 1, QS_PORT_MAX,
+			  QS_PORT_DEFAULT, &f->port);
+	if (!c->bad[K_VERIFY])
+		check_verify(c, &f->verify);
+	if (!c->bad[K_ORG] && !*f->org)
+		fail(c, "org", "%s is empty; give the SOAR organization name",
+		     lbl(c, "org"));
+	if (!c->bad[K_USER] && !*f->user)
+		fail(c, "user", "%s is empty; give %s", lbl(c, "user"),
+		     f->api_keys ? "the ID of the SOAR API key"
+				 : "the SOAR account's email address");
+	if (!c->bad[K_SECRET])
+		check_secret(c, "secret", f->secret, &f->keep_secret);
+	if (!c->bad[K_DUPLICATES])
+		parse_flag(c, "duplicates", tmp[K_DUPLICATES], &f->duplicates);
+	if (!c->bad[K_NUM_ARTIFACTS])
+		parse_int(c, "num_artifacts", tmp[K_NUM_ARTIFACTS], 1,
+			  QS_NUM_ARTIFACTS_MAX, QS_NUM_ARTIFACTS_DEFAULT,
+			  &f->num_artifacts);
+	if (!c->bad[K_NUM_EVENTS])
+		parse_int(c, "num_events", tmp[K_NUM_EVENTS], 1,
+			  QS_NUM_EVENTS_MAX, QS_NUM_EVENTS_DEFAULT,
+			  &f->num_events);
+	check_proxy(c, f, tmp[K_PROXY_PORT]);
+	if (!c->bad[K_SYNC_CLOSED])
+		parse_flag(c, "sync_closed", tmp[K_SYNC_CLOSED], &f->sync_closed);
+	if (!c->bad[K_SYNC_CLOSE_STATUS])
+		parse_int(c, "sync_close_status", tmp[K_SYNC_CLOSE_STATUS], 0,
+			  QS_SYNC_CLOSE_STATUS_MAX, QS_SYNC_CLOSE_STATUS_DEFAULT,
+			  &f->sync_close_status);
 }
 
 static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
@@ -335,7 +447,11 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 	int i, rc = -1;
 
 	for (i = 0; i < K_COUNT; i++) {
-		tmp[i] = dup_value(&raw[i], keys[i].secret);
+		/* a refused value is checked no further: as if empty */
+		struct raw none = { "", 0, 0, "" };
+
+		tmp[i] = dup_value(c->bad[i] ? &none : &raw[i],
+				   keys[i].secret);
 		if (!tmp[i]) {
 			fail(c, keys[i].name, "out of memory");
 			goto cleanup;
@@ -353,84 +469,9 @@ static int validate(struct ctx *c, struct raw *raw, struct setup_form *f)
 	tmp[K_HOST] = tmp[K_ORG] = tmp[K_USER] = tmp[K_SECRET] = NULL;
 	tmp[K_VERIFY] = tmp[K_PROXY_HOST] = tmp[K_PROXY_USER] = NULL;
 	tmp[K_PROXY_PASSWORD] = NULL;
-
-	if (check_host(c, "host", f->host) ||
-	    parse_int(c, "port", tmp[K_PORT], 1, QS_PORT_MAX, QS_PORT_DEFAULT,
-		      &f->port))
-		goto cleanup;
-	if (!*f->org) {
-		fail(c, "org", "org is empty; give the SOAR organization name");
-		goto cleanup;
-	}
-	if (!*f->user) {
-		fail(c, "user",
-		     "user is empty; give the SOAR user's email or "
-		     "the API key id");
-		goto cleanup;
-	}
-	if (!*f->secret) {
-		fail(c, "secret",
-		     "secret is empty; give the password or the "
-		     "API key secret");
-		goto cleanup;
-	}
-	if (strlen(f->secret) < LOG_SECRET_MIN) {
-		fail(c, "secret",
-		     "secret is too short (fewer than %d "
-		     "characters)",
-		     LOG_SECRET_MIN);
-		goto cleanup;
-	}
-	if (parse_flag(c, "api_keys", tmp[K_API_KEYS], &f->api_keys) ||
-	    check_verify(c, &f->verify) ||
-	    parse_flag(c, "duplicates", tmp[K_DUPLICATES], &f->duplicates) ||
-	    parse_int(c, "num_artifacts", tmp[K_NUM_ARTIFACTS], 1,
-		      QS_NUM_ARTIFACTS_MAX, QS_NUM_ARTIFACTS_DEFAULT,
-		      &f->num_artifacts) ||
-	    parse_int(c, "num_events", tmp[K_NUM_EVENTS], 1, QS_NUM_EVENTS_MAX,
-		      QS_NUM_EVENTS_DEFAULT, &f->num_events))
-		goto cleanup;
-
-	if (*f->proxy_host) {
-		if (check_proxy_host(c, f->proxy_host))
-			goto cleanup;
-		if (!*tmp[K_PROXY_PORT]) {
-			fail(c, "proxy_port",
-			     "proxy_port is required when "
-			     "proxy_host is set");
-			goto cleanup;
-		}
-	} else if (*f->proxy_user) {
-		fail(c, "proxy_host",
-		     "proxy_host is empty but proxy_user is "
-		     "set; give the proxy host or clear the proxy user");
-		goto cleanup;
-	}
-	if (*tmp[K_PROXY_PORT] && parse_int(c, "proxy_port", tmp[K_PROXY_PORT],
-					    1, QS_PORT_MAX, -1, &f->proxy_port))
-		goto cleanup;
-	if (*f->proxy_user) {
-		if (!*f->proxy_password) {
-			fail(c, "proxy_password",
-			     "proxy_password is required "
-			     "when proxy_user is set");
-			goto cleanup;
-		}
-		if (strlen(f->proxy_password) < LOG_SECRET_MIN) {
-			fail(c, "proxy_password",
-			     "proxy_password is too short "
-			     "(fewer than %d characters)",
-			     LOG_SECRET_MIN);
-			goto cleanup;
-		}
-	}
-	if (parse_flag(c, "sync_closed", tmp[K_SYNC_CLOSED], &f->sync_closed) ||
-	    parse_int(c, "sync_close_status", tmp[K_SYNC_CLOSE_STATUS], 0,
-		      QS_SYNC_CLOSE_STATUS_MAX, QS_SYNC_CLOSE_STATUS_DEFAULT,
-		      &f->sync_close_status))
-		goto cleanup;
+	check_all(c, tmp, f);
 	f->test_mode = !strcmp(tmp[K_MODE], "test");
-	rc = 0;
+	rc = c->nbad ? -1 : 0;
 cleanup:
 	for (i = 0; i < K_COUNT; i++)
 		if (keys[i].secret)
@@ -440,18 +481,51 @@ cleanup:
 	return rc;
 }
 
-int setup_form_parse(const json_t *form, struct setup_form *f, char *field,
-		     size_t fieldlen, char *err, size_t errlen)
+/* api_keys as the form gives it, for the labels; 0 when unclear (its own
+ * check reports a bad value). */
+static int peek_api_keys(const json_t *form)
 {
-	struct ctx c = { field, fieldlen, err, errlen };
+	const json_t *v = NULL, *p;
+	size_t i;
+
+	if (json_is_object(form))
+		v = json_object_get(form, "api_keys");
+	else
+		json_array_foreach(form, i, p)
+			if (json_is_array(p) &&
+			    !strcmp(json_string_value(json_array_get(p, 0))
+					    ? json_string_value(
+						      json_array_get(p, 0))
+					    : "",
+				    "api_keys"))
+				v = json_array_get(p, 1);
+	if (json_is_true(v) ||
+	    (json_is_integer(v) && json_integer_value(v) == 1))
+		return 1;
+	return json_is_string(v) && text_bool(json_string_value(v)) == 1;
+}
+
+int setup_form_parse(const json_t *form, struct setup_form *f, json_t *errors,
+		     char *field, size_t fieldlen, char *err, size_t errlen)
+{
+	struct ctx c;
 	struct raw raw[K_COUNT];
 
+	memset(&c, 0, sizeof c);
+	c.field = field;
+	c.fieldlen = fieldlen;
+	c.err = err;
+	c.errlen = errlen;
+	c.all = errors;
 	memset(f, 0, sizeof *f);
 	memset(raw, 0, sizeof raw);
 	if (field && fieldlen)
 		field[0] = '\0';
 	if (err && errlen)
 		err[0] = '\0';
+	/* the labels of user and secret depend on api_keys: known before
+	 * any message is written */
+	c.api_keys = peek_api_keys(form);
 	if (collect(&c, form, raw) || validate(&c, raw, f)) {
 		explicit_bzero(raw, sizeof raw);
 		setup_form_free(f);

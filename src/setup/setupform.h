@@ -23,7 +23,10 @@ struct setup_form {
 	int port;	      /* 1..65535, default 443 */
 	char *org;	      /* non-empty */
 	char *user;	      /* email or API key id, non-empty */
-	char *secret;	      /* password or API key secret, non-empty; wiped */
+	char *secret;	      /* password or API key secret; wiped; "" keeps
+				 the stored one (keep_secret) */
+	int keep_secret;      /* no secret given: the handler uses the one
+				 stored for host and user, if any */
 	int api_keys;	      /* 0/1 */
 	char *verify;	      /* "true" or a readable CA file path */
 	int duplicates;	      /* 0/1 */
@@ -32,18 +35,23 @@ struct setup_form {
 	char *proxy_host;     /* "" when no proxy */
 	int proxy_port;	      /* 1..65535 when proxy_host is set */
 	char *proxy_user;     /* "" when none */
-	char *proxy_password; /* wiped; required when proxy_user is set */
+	char *proxy_password; /* wiped; "" with a proxy_user keeps the stored
+				 one (keep_proxy_password) */
+	int keep_proxy_password;
 	int test_mode;	      /* mode=test: steps 1-3 only, nothing written */
 	int sync_closed;      /* 0/1: close the notable when its case closes */
 	int sync_close_status; /* the ES status id, default 5 (Closed) */
 };
 
 /* Parses and validates form (borrowed). On success returns 0 and f owns
- * its strings (setup_form_free). On a bad value returns -1 with field set
- * to the offending key and err to a sentence naming it and the rule; f is
- * then already freed. Secrets never appear in err. */
-int setup_form_parse(const json_t *form, struct setup_form *f, char *field,
-		     size_t fieldlen, char *err, size_t errlen);
+ * its strings (setup_form_free). On bad values returns -1 with field set
+ * to the first offending key and err to a sentence naming its setting by
+ * the page's label and the rule; errors (optional, an array) gets one
+ * {"field": key, "text": sentence} per problem, so the page can mark
+ * every invalid field at once; f is then already freed. Secrets never
+ * appear in a message. */
+int setup_form_parse(const json_t *form, struct setup_form *f, json_t *errors,
+		     char *field, size_t fieldlen, char *err, size_t errlen);
 
 /* Wipes the secrets and frees every string; f may be partly filled. */
 void setup_form_free(struct setup_form *f);

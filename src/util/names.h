@@ -66,13 +66,16 @@
  * Where the setup form (src/setup/setupform.c) is stricter than the alert
  * action, on purpose: the form is where an admin can still fix a value,
  * while the action must work with every saved search already written.
- *  - org, user and the secret must be given, and the secret must have at
- *    least LOG_SECRET_MIN characters (a shorter one could not be masked in
- *    the logs); the action only checks host, org and user at run time;
+ *  - org and user must be given, and a secret must have at least
+ *    LOG_SECRET_MIN characters (a shorter one could not be masked in the
+ *    logs); a secret left empty keeps the one stored for the host and
+ *    user, which must exist (the handler checks storage/passwords); the
+ *    action only checks host, org and user at run time;
  *  - verify must be true or the absolute path of a readable CA file
  *    (the action also reports a bad one, when it connects);
  *  - proxy_port is required with proxy_host (the action falls back to
- *    QS_PROXY_PORT_DEFAULT), proxy_password with proxy_user;
+ *    QS_PROXY_PORT_DEFAULT), proxy_password with proxy_user unless one
+ *    is stored for that proxy user;
  *  - no value may hold a control character, and each has a length limit
  *    (they are written into .conf files).
  * Booleans and integers follow the same rules in both (util/text.h).

@@ -188,6 +188,39 @@ try:
              "GET: last_setup and last_attempt", p)
         t.ok(not any(s in json.dumps(p) for s in SECRETS) and "secret" not in p and "password" not in p,
              "GET: no secret")
+        t.ok(p.get("secret_stored") is True and p.get("proxy_password_stored") is False,
+             "GET: says a secret is stored for the saved host and user (not the secret)", p)
+
+        # ---- the stored secret serves while host and user stay ------------
+        nw = len(writes(state(emu)))
+        r = call(emu, "POST", good_form(emu, secret="", mode="test"))
+        t.ok(r[0] == 200 and payload(r).get("success") is True and writes(state(emu))[nw:] == [],
+             "test without a secret: the stored one logs in; nothing written", r)
+        r = call(emu, "POST", good_form(emu, secret="", num_events="45"))
+        st = state(emu)
+        w = writes(st)[nw:]
+        t.ok(r[0] == 200 and list(st["passwords"]) == [ent] and
+             st["passwords"][ent]["clear_password"] == al.SOAR_PASSWORD and
+             st["conf"]["alert_actions"]["qradar_soar"].get("param.num_events") == "45" and
+             not any(x["what"].startswith("passwords") for x in w),
+             "save without a secret: another setting changed, the stored secret kept as it was",
+             (r, [x["what"] for x in w]))
+        p, w = fails_cleanly(emu, "a new user without its secret",
+                             good_form(emu, secret="", user="other@example.com"), 400,
+                             r'^Password: none is stored for "other@example\.com" on 127\.0\.0\.1; enter it '
+                             r'\(a new host or user needs its own\)$')
+        t.ok(p.get("field") == "secret" and [e.get("field") for e in p.get("errors", [])] == ["secret"],
+             "a new user without its secret: the secret field is the one to fix", p)
+        p, w = fails_cleanly(emu, "several invalid settings",
+                             good_form(emu, host="https://soar", port="70000", org=" ", num_events="0"), 400,
+                             r"^4 settings need a fix: QRadar SOAR host or IP must not contain a scheme such as "
+                             r"https://; give only the host name or IP address; Port must be a whole number "
+                             r"from 1 to 65535; Organization is empty; give the SOAR organization name; Max "
+                             r"result rows per run must be a whole number from 1 to 10000\.$")
+        t.ok(p.get("field") == "host" and
+             [e.get("field") for e in p.get("errors", [])] == ["host", "port", "org", "num_events"],
+             "several invalid settings: every one listed (field and text), the first as field", p)
+        good = stored(state(emu))
 
         # ---- failures leave the good setup as it was ----------------------
         p, w = fails_cleanly(emu, "wrong password", good_form(emu, secret="Wr0ng-Passw0rd"), 502,
@@ -315,6 +348,17 @@ try:
         tunnels = emu.proxy_ctl("GET", "/_emu/requests")
         t.ok(any(x["status"] == 200 and x["user"] == "squid" for x in tunnels),
              "proxy: SOAR was reached through the tunnel", tunnels)
+        g = payload(call(emu, "GET"))
+        t.ok(g.get("proxy_password_stored") is True and g.get("secret_stored") is True,
+             "proxy: GET says both secrets are stored", g)
+        nw = len(writes(state(emu)))
+        r = call(emu, "POST", good_form(emu, secret="", proxy_password="", num_artifacts="6", **via))
+        st = state(emu)
+        t.ok(r[0] == 200 and (st["passwords"].get("SA_QRadar_SOAR_proxy:squid:") or {}).get("clear_password") ==
+             "Pr0xy-Secr3t" and not any(x["what"].startswith("passwords") for x in writes(st)[nw:]) and
+             st["conf"]["alert_actions"]["qradar_soar"].get("param.num_artifacts") == "6",
+             "proxy: a Submit with both secrets left empty logs in through the proxy with the stored ones, "
+             "and keeps them", (r, [x["what"] for x in writes(st)[nw:]]))
 
         # ---- no [qradar_soar] stanza at all: created, and removed on rollback
         def rest(method, path):

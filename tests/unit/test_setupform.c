@@ -19,6 +19,37 @@ static const char *base_vals[] = { "soar.example.com", "443", "Test Org",
 				   "0", "10", "30", "", NULL };
 
 static char field[64], err[512];
+static json_t *errors; /* every problem of the last parse */
+
+/* The setup page's label of each key (appserver/static/setup.js): the
+ * messages name a setting as the admin sees it. */
+static const char *label_of(const char *key)
+{
+	static const char *const l[][2] = {
+		{ "host", "QRadar SOAR host or IP" },
+		{ "port", "Port" },
+		{ "org", "Organization" },
+		{ "user", "Email" },
+		{ "secret", "Password" },
+		{ "api_keys", "Use API keys" },
+		{ "verify", "CA bundle" },
+		{ "duplicates", "Allow duplicate incidents" },
+		{ "num_artifacts", "Max artifacts per alert" },
+		{ "num_events", "Max result rows per run" },
+		{ "proxy_host", "Proxy host" },
+		{ "proxy_port", "Proxy port" },
+		{ "proxy_user", "Proxy user" },
+		{ "proxy_password", "Proxy password" },
+		{ "sync_closed", "Close the notable when its SOAR case closes" },
+		{ "sync_close_status", "Notable status when the case closes" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof l / sizeof l[0]; i++)
+		if (!strcmp(l[i][0], key))
+			return l[i][1];
+	return key;
+}
 
 /* The base form with key replaced by val (val NULL: key left out; a key
  * not in the base is appended). val_len lets a value carry a NUL. */
@@ -59,7 +90,10 @@ static int parse(json_t *form, struct setup_form *f)
 
 	if (!form) /* a test-side json_pack mistake, not a refusal */
 		abort();
-	rc = setup_form_parse(form, f, field, sizeof field, err, sizeof err);
+	json_decref(errors);
+	errors = json_array();
+	rc = setup_form_parse(form, f, errors, field, sizeof field, err,
+			      sizeof err);
 
 	json_decref(form);
 	return rc;
@@ -76,9 +110,19 @@ static void refuse(json_t *form, const char *key, const char *name)
 	ok(rc == -1, msg);
 	snprintf(msg, sizeof msg, "%s: field is %s", name, key);
 	is_str(field, key, msg);
-	snprintf(msg, sizeof msg, "%s: err names %s", name, key);
-	if (!ok(strstr(err, key) != NULL, msg))
+	snprintf(msg, sizeof msg, "%s: err names %s by its label", name, key);
+	if (!ok(strstr(err, label_of(key)) != NULL ||
+			(!strcmp(key, "verify") &&
+			 strstr(err, "Verify SOAR's certificate")) ||
+			(!strcmp(key, "secret") && strstr(err, "API key secret")),
+		msg))
 		printf("#   err: %s\n", err);
+	snprintf(msg, sizeof msg, "%s: errors lists it", name);
+	ok(json_array_size(errors) >= 1 &&
+		   !strcmp(json_string_value(json_object_get(
+				   json_array_get(errors, 0), "field")),
+			   key),
+	   msg);
 	snprintf(msg, sizeof msg, "%s: no secret in err", name);
 	ok(!strstr(err, SECRET) && !strstr(err, PROXY_PW) &&
 		   !strstr(err, "Sup3r") && !strstr(err, "Pr0xy"),
@@ -297,10 +341,30 @@ int main(void)
 	refuse(form_with("org", NULL, 0), "org", "missing org");
 	refuse_val("org", "  ", "blank org");
 	refuse(form_with("user", NULL, 0), "user", "missing user");
-	refuse(form_with("secret", NULL, 0), "secret", "missing secret");
-	ok(strstr(err, "secret is empty") != NULL, "says secret is empty");
-	refuse_val("secret", "", "empty secret");
+	/* no secret: keep the stored one (the handler checks there is one) */
+	ok(parse(form_with("secret", NULL, 0), &f) == 0 && f.keep_secret == 1 &&
+		   !strcmp(f.secret, ""),
+	   "missing secret: accepted, keep the stored one");
+	setup_form_free(&f);
+	accept_val("secret", "", "empty secret: keep the stored one", &f);
+	is_int(f.keep_secret, 1, "empty secret: keep_secret");
+	setup_form_free(&f);
+	accept_val("secret", SECRET, "a secret given", &f);
+	is_int(f.keep_secret, 0, "a secret given: not kept");
+	setup_form_free(&f);
 	refuse_val("secret", "abc", "3-character secret");
+	ok(strstr(err, "Password is too short") != NULL,
+	   "says Password is too short");
+	{
+		json_t *k = json_pack("[[s s][s s][s s][s s][s s]]", "host",
+				      "soar.example.com", "org", "O", "user",
+				      "key-id", "secret", "abc", "api_keys",
+				      "1");
+
+		refuse(k, "secret", "3-character API key secret");
+		ok(strstr(err, "API key secret is too short") != NULL,
+		   "with API keys the label is API key secret");
+	}
 
 	/* flags */
 	refuse_val("api_keys", "2", "api_keys 2");
@@ -339,7 +403,14 @@ int main(void)
 	j = form_with("proxy_host", "HTTP://proxy.corp", 17);
 	add(j, "proxy_port", "3128");
 	add(j, "proxy_user", "pu");
-	refuse(j, "proxy_password", "proxy_user without proxy_password");
+	ok(parse(j, &f) == 0 && f.keep_proxy_password == 1,
+	   "proxy_user without proxy_password: keep the stored one");
+	setup_form_free(&f);
+	j = form_with("proxy_host", "proxy.corp", 10);
+	add(j, "proxy_port", "3128");
+	add(j, "proxy_user", "pu");
+	add(j, "proxy_password", "abc");
+	refuse(j, "proxy_password", "3-character proxy_password");
 	j = form_with("proxy_user", "pu", 2);
 	add(j, "proxy_password", PROXY_PW);
 	refuse(j, "proxy_host", "proxy_user without proxy_host");
@@ -372,9 +443,38 @@ int main(void)
 		      "u", "secret", SECRET);
 	refuse(j, "host", "null host counts as missing");
 	j = json_array();
-	ok(setup_form_parse(j, &f, NULL, 0, NULL, 0) == -1,
-	   "NULL field/err buffers tolerated");
+	ok(setup_form_parse(j, &f, NULL, NULL, 0, NULL, 0) == -1,
+	   "NULL errors and field/err buffers tolerated");
 	json_decref(j);
+
+	/* every invalid field at once, in the form's order of checks */
+	j = json_pack("[[s s][s s][s s][s s][s s][s s][s s]]", "host",
+		      "https://soar", "port", "70000", "org", " ", "user",
+		      "u\n[x]", "num_events", "0", "proxy_user", "pu",
+		      "verify", "false");
+	ok(parse(j, &f) == -1, "several bad fields: refused");
+	{
+		char got[256] = "";
+		size_t e;
+
+		for (e = 0; e < json_array_size(errors); e++) {
+			size_t k = strlen(got);
+
+			snprintf(got + k, sizeof got - k, "%s%s", e ? "," : "",
+				 json_string_value(json_object_get(
+					 json_array_get(errors, e), "field")));
+		}
+		is_str(got, "user,host,port,verify,org,num_events,proxy_host",
+		       "errors lists every bad field (collected, then checked)");
+		is_str(field, "user", "field is the first");
+		ok(strstr(json_string_value(json_object_get(
+				  json_array_get(errors, 3), "text")),
+			  "Verify SOAR's certificate cannot be turned off") !=
+			   NULL,
+		   "verify false: says the check cannot be turned off");
+	}
+	json_decref(errors);
+	errors = NULL;
 
 	return tap_done();
 }
