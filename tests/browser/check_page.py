@@ -117,6 +117,17 @@ page_keys = set(re.findall(r'\{\s*key:\s*"([a-z_]+)"', js))
 ok(len(contract) == 16 and page_keys == contract, "the page's form keys are the handler's contract keys",
    {"page only": sorted(page_keys - contract), "handler only": sorted(contract - page_keys)})
 ok('v.mode = "test"' in js, "Test Organization sends mode=test")
+
+# The handler's messages name settings by the page's labels (src/net/soar.c
+# soar_setting_label): each must be a label the admin sees on the page.
+soar_c = read("src/net/soar.c")
+m = re.search(r"const char \*soar_setting_label\(.*?\n}\n", soar_c, re.S)
+body = m.group(0) if m else ""
+quoted = set(re.findall(r'\{ "[a-z_]+", "([^"]+)" \}', body))
+quoted |= {x for pair in re.findall(r'return api_keys \? "([^"]+)" : "([^"]+)";', body) for x in pair}
+page_labels = set(re.findall(r'\b(?:label|altLabel): "([^"]+)"', js))
+ok(len(quoted) >= 17 and quoted <= page_labels, "every setting label the handler's messages use is on the page",
+   sorted(quoted - page_labels))
 m = re.search(r'var ENDPOINT = "/servicesNS/nobody/" \+ APP \+ "(/[^"]+)";', js)
 endpoint = m.group(1) if m else None
 ok(endpoint == "/qradar_soar/setup", "the page calls /qradar_soar/setup", endpoint)

@@ -4,8 +4,10 @@
  * playwright-core, loads /en-US/app/SA_QRadar_SOAR/qradar_soar_setup from
  * the splunkd emulator, which runs the real setup handler
  * (bin/qradar_soar_setup) over persistconn; the SOAR emulator answers it.
- * Asserts on what the admin sees (dialog, busy state, highlighted field,
- * reloaded form) and on what was stored (/_emu/state). TAP output.
+ * Asserts on what the admin sees (dialog, busy state, highlighted fields,
+ * required marks, the stored secret, warnings apart, reloaded form) and on
+ * what was stored (/_emu/state). Screenshots of each state go to TEST_OUT.
+ * TAP output.
  *
  * Environment: CHROMIUM (default /usr/bin/chromium), SETUP_DRIVER (default
  * bin/qradar_soar_setup, or $BIN/qradar_soar_setup), TEST_OUT (default
@@ -33,6 +35,7 @@ const SOAR_USER = "soar@example.com";
 const SOAR_PASSWORD = "Sup3r$ecret!";
 const ORG = "Test Organization";
 const REALM_USER = "SA_QRadar_SOAR_127.0.0.1:" + SOAR_USER + ":";
+const DATA = path.join(EMU, "data");
 
 let n = 0;
 let failed = 0;
@@ -193,6 +196,9 @@ async function main() {
 			title: await page.textContent("#qs-dialog-title"),
 			text: await page.textContent("#qs-dialog-text"),
 			warnings: await page.$$eval("#qs-dialog-warnings li", (l) => l.map((x) => x.textContent)),
+			errors: await page.$$eval("#qs-dialog-errors li", (l) => l.map((x) => x.textContent)),
+			warnBox: await page.evaluate(() => !document.querySelector("#qs-dialog-warnbox").hidden),
+			cls: await page.getAttribute("#qs-dialog", "class"),
 			meta: await page.textContent(".qs-dialog-meta")
 		});
 		const waitDialog = async () => {
@@ -222,13 +228,53 @@ async function main() {
 			const lab = document.querySelector('label[for="' + i.id + '"]');
 			return { name: i.name, label: lab ? lab.textContent : null };
 		}));
-		ok(labels.length === 16 && labels.every((x) => x.label),
-			"16 inputs, each with a label", labels);
+		ok(labels.length === 17 && labels.every((x) => x.label) && labels.filter((x) => !x.name).length === 1,
+			"17 inputs, each with a label (16 form keys and the certificate check)", labels);
 		ok(await page.inputValue("#qs-field-port") === "443", "port defaults to 443");
 		ok(/not been set up/.test(await page.textContent("#qs-status")), "status says the add-on is not set up yet",
 			await page.textContent("#qs-status"));
 
-		/* 1b. an upgrade over IBM's add-on: the form opens with the settings
+		/* 1b. required fields are marked; the certificate check is on for good */
+		const req = await page.evaluate(() => {
+			const o = {};
+			document.querySelectorAll("#qs-form input[name]").forEach((i) => {
+				const mark = i.closest(".qs-row").querySelector(".qs-req");
+				o[i.name] = !!(mark && !mark.hidden && getComputedStyle(mark).display !== "none") &&
+					i.getAttribute("aria-required") === "true";
+			});
+			return Object.keys(o).filter((k) => o[k]).sort();
+		});
+		ok(JSON.stringify(req) === JSON.stringify(["host", "org", "secret", "user"]),
+			"host, organization, email and password are marked required (visible mark, aria-required)", req);
+		const cert = await page.evaluate(() => {
+			const c = document.querySelector("#qs-field-verify_cert");
+			return { checked: c.checked, disabled: c.disabled, name: c.name,
+				label: document.querySelector('label[for="qs-field-verify_cert"]').textContent,
+				hint: document.querySelector("#qs-field-verify_cert-hint").textContent,
+				ca: document.querySelector('label[for="qs-field-verify"]').textContent,
+				caValue: document.querySelector("#qs-field-verify").value };
+		});
+		ok(cert.checked && cert.disabled && !cert.name && cert.label === "Verify SOAR's certificate" &&
+			/cannot be turned off/.test(cert.hint) && cert.ca === "CA bundle" && cert.caValue === "",
+			"\"Verify SOAR's certificate\" is ticked for good and explained; the CA bundle is optional and empty", cert);
+
+		/* 1c. Submit with the required fields empty: every one marked, nothing sent */
+		const nPersist = (await st()).writes.filter((w) => w.what === "persist").length;
+		await page.click("#qs-submit");
+		let d0 = await waitDialog();
+		const marked0 = await page.$$eval(".qs-row.qs-invalid input", (l) => l.map((i) => i.name).sort());
+		ok(JSON.stringify(marked0) === JSON.stringify(["host", "org", "secret", "user"]) &&
+			d0.errors.length === 4 && /4 required settings are empty/.test(d0.text) &&
+			/QRadar SOAR host or IP, Organization, Email, Password/.test(d0.meta),
+			"empty required fields: all four marked at once and listed in the dialog", { marked0, d0 });
+		ok((await st()).writes.filter((w) => w.what === "persist").length === nPersist,
+			"empty required fields: nothing was sent to the handler");
+		await page.screenshot({ path: path.join(OUT, "setup_page_required.png") });
+		await closeDialog();
+		ok(await page.evaluate(() => document.activeElement && document.activeElement.id) === "qs-field-host",
+			"after the dialog the focus is on the first field to fill");
+
+		/* 1d. an upgrade over IBM's add-on: the form opens with the settings
 		 * IBM's setup stored (qradar_soar.conf [config]), and says so */
 		const ibm = { host: "soar-old.example.com", port: "8443", org: ORG, user: SOAR_USER, api_keys: "0",
 			verify: "true", duplicates: "1", num_artifacts: "7", num_events: "25" };
@@ -284,8 +330,19 @@ async function main() {
 		await fill({ secret: "not-the-password" });
 		await page.click("#qs-submit");
 		d = await waitDialog();
-		ok(d.title === "Setup failed" && d.text.length > 0, "wrong password: failure dialog", d);
+		ok(d.title === "Setup failed" && /refused the login as "soar@example\.com"/.test(d.text) &&
+			/Enter the right "Password"/.test(d.text), "wrong password: failure dialog in the admin's words", d);
+		ok(!/HTTP status|\b50\d\b/.test(d.meta) && /Check the highlighted field: Password\./.test(d.meta),
+			"wrong password: no HTTP status, the dialog points at the password", d.meta);
 		ok(!/not-the-password/.test(JSON.stringify(d)), "the dialog does not echo the password");
+		const pwMark = await page.evaluate(() => {
+			const i = document.querySelector("#qs-field-secret");
+			return { invalid: i.getAttribute("aria-invalid"), row: i.closest(".qs-row").classList.contains("qs-invalid"),
+				others: document.querySelectorAll(".qs-row.qs-invalid").length };
+		});
+		ok(pwMark.invalid === "true" && pwMark.row && pwMark.others === 1, "wrong password: the password field is highlighted",
+			pwMark);
+		await page.screenshot({ path: path.join(OUT, "setup_page_wrong_password.png") });
 		await closeDialog();
 		s = await st();
 		ok(Object.keys(s.passwords).length === 0 && snapshot(s) === snapshot(before),
@@ -344,11 +401,48 @@ async function main() {
 			shown.num_events === "40" && shown.api_keys === false && shown.duplicates === false,
 			"reload shows the saved configuration", shown);
 		ok(shown.secret === "" && shown.proxy_password === "", "reload shows no secret");
+		const storedView = await page.evaluate(() => ({
+			badge: !document.querySelector("#qs-field-secret-stored").hidden,
+			placeholder: document.querySelector("#qs-field-secret").placeholder,
+			required: document.querySelector("#qs-field-secret").getAttribute("aria-required"),
+			hint: document.querySelector("#qs-field-secret-hint").textContent
+		}));
+		ok(storedView.badge && /^\u2022+$/.test(storedView.placeholder) && storedView.required === null &&
+			/password is stored\. Leave this empty to keep it/.test(storedView.hint),
+			"reload: the password shows as stored (masked, a Stored badge), not required", storedView);
 		const html = await page.content();
 		ok(html.indexOf(SOAR_PASSWORD) < 0, "the secret is nowhere in the page");
 		ok(/Succeeded/.test(await page.textContent("#qs-status")), "reload shows the last setup's outcome",
 			await page.textContent("#qs-status"));
 		await page.screenshot({ path: path.join(OUT, "setup_page.png"), fullPage: true });
+
+		/* 5b. another setting changed, the secret left empty: the stored one is kept */
+		await fill({ num_events: "41" });
+		await page.click("#qs-submit");
+		d = await waitDialog();
+		s = await st();
+		const sentKeep = {};
+		s.writes.filter((w) => w.what === "persist" && w.request.method === "POST").pop().request.form.forEach((kv) => {
+			sentKeep[kv[0]] = kv[1];
+		});
+		ok(d.title === "Setup complete" && sentKeep.secret === "" &&
+			s.passwords[REALM_USER].clear_password === SOAR_PASSWORD &&
+			s.conf.alert_actions.qradar_soar["param.num_events"] === "41",
+			"a change without retyping the password: saved, the stored password kept", { d, sent: sentKeep.secret });
+		await closeDialog();
+
+		/* 5c. a new user needs its own secret; back to the saved one, stored again */
+		await page.fill("#qs-field-user", "someone.else@example.com");
+		const newUser = await page.evaluate(() => ({
+			badge: !document.querySelector("#qs-field-secret-stored").hidden,
+			required: document.querySelector("#qs-field-secret").getAttribute("aria-required"),
+			hint: document.querySelector("#qs-field-secret-hint").textContent
+		}));
+		ok(!newUser.badge && newUser.required === "true" && /belongs to the saved host and email/.test(newUser.hint),
+			"a changed email: the password is required again and the hint says why", newUser);
+		await page.fill("#qs-field-user", SOAR_USER);
+		ok(await page.evaluate(() => !document.querySelector("#qs-field-secret-stored").hidden),
+			"the saved email again: the stored password serves again");
 
 		/* 6. a bad port: the field is highlighted, focus returns to it */
 		const snap1 = snapshot(await st());
@@ -374,6 +468,58 @@ async function main() {
 		await page.fill("#qs-field-port", String(soar.port));
 		ok(await page.evaluate(() => document.querySelectorAll(".qs-invalid").length) === 0,
 			"editing the field clears the highlight");
+
+		/* 6b. several invalid settings: the handler names them all, all are marked */
+		await fill({ host: "https://soar.example.com", port: "70000", num_events: "0" });
+		await page.click("#qs-test");
+		d = await waitDialog();
+		const marked6 = await page.$$eval(".qs-row.qs-invalid input", (l) => l.map((i) => i.name).sort());
+		ok(d.title === "Connection test failed" && /^3 settings need a fix\.$/.test(d.text) && d.errors.length === 3 &&
+			/^QRadar SOAR host or IP must not contain a scheme/.test(d.errors[0]) &&
+			/^Port must be a whole number from 1 to 65535$/.test(d.errors[1]) &&
+			/^Max result rows per run must be a whole number/.test(d.errors[2]),
+			"several invalid settings: the dialog lists each with its label", d);
+		ok(JSON.stringify(marked6) === JSON.stringify(["host", "num_events", "port"]),
+			"several invalid settings: every one is highlighted", marked6);
+		await page.screenshot({ path: path.join(OUT, "setup_page_invalid.png") });
+		await closeDialog();
+		ok(await page.evaluate(() => document.activeElement && document.activeElement.id) === "qs-field-host",
+			"the focus goes to the first of them");
+		await fill({ host: "127.0.0.1", port: String(soar.port), num_events: "41" });
+
+		/* 6c. no CA bundle: the system's CAs (verify = true), which do not know the test CA */
+		await fill({ verify: "" });
+		await page.click("#qs-test");
+		d = await waitDialog();
+		const sentCa = {};
+		(await st()).writes.filter((w) => w.what === "persist").pop().request.form.forEach((kv) => { sentCa[kv[0]] = kv[1]; });
+		ok(sentCa.verify === "true" && /is not trusted/.test(d.text) &&
+			await page.evaluate(() => document.querySelector("#qs-field-verify").closest(".qs-row")
+				.classList.contains("qs-invalid")),
+			"an empty CA bundle sends verify = true; an untrusted certificate highlights the CA bundle", { sent: sentCa.verify, d });
+		await closeDialog();
+		await fill({ verify: ca });
+
+		/* 6d. warnings in a warning style, apart from the success */
+		await soarCtl("POST", "/_emu/catalogue", { fields_file: path.join(DATA, "fields_no_notable.json") });
+		await page.click("#qs-submit");
+		d = await waitDialog();
+		ok(d.title === "Setup complete" && d.warnBox && /qs-dialog-warn/.test(d.cls) && !/qs-dialog-ok/.test(d.cls) &&
+			d.warnings.some((w) => /splunk_notable_event_id/.test(w)),
+			"success with a warning: the dialog shows it in an amber box, not as plain success", d);
+		await page.screenshot({ path: path.join(OUT, "setup_page_warning_dialog.png") });
+		await closeDialog();
+		await page.waitForSelector("#qs-status .qs-status-line.qs-warn");
+		const banner = await page.evaluate(() => ({
+			ok: Array.from(document.querySelectorAll("#qs-status .qs-status-line.qs-ok")).map((x) => x.textContent),
+			warn: Array.from(document.querySelectorAll("#qs-status .qs-status-line.qs-warn")).map((x) => x.textContent)
+		}));
+		ok(banner.ok.length === 1 && !/splunk_notable_event_id/.test(banner.ok[0]) && banner.warn.length === 1 &&
+			/splunk_notable_event_id/.test(banner.warn[0]),
+			"the status area: the warning in its own amber line, not in the green Succeeded one", banner);
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.screenshot({ path: path.join(OUT, "setup_page_warning.png") });
+		await soarCtl("POST", "/_emu/catalogue", { fields_file: path.join(DATA, "fields.json") });
 
 		/* 7. hostile server text stays text */
 		await sctl("POST", "/_emu/fault", { path: "/qradar_soar/setup$", method: "POST", status: 502, count: 1,
@@ -406,11 +552,23 @@ async function main() {
 			await page2.textContent("#qs-dialog-text"));
 		await page2.close();
 
-		/* 9. API key labels switch */
+		/* 9. API key labels switch, and the email does not stay in the key ID field */
+		await page.fill("#qs-field-secret", "typed-for-email");
 		await page.setChecked("#qs-field-api_keys", true);
 		const lab = await page.evaluate(() => [document.querySelector('label[for="qs-field-user"]').textContent,
-			document.querySelector('label[for="qs-field-secret"]').textContent]);
+			document.querySelector('label[for="qs-field-secret"]').textContent,
+			document.querySelector("#qs-field-user").value, document.querySelector("#qs-field-secret").value,
+			document.querySelector("#qs-field-secret").getAttribute("aria-required")]);
 		ok(lab[0] === "API key ID" && lab[1] === "API key secret", "Use API keys relabels user and secret", lab);
+		ok(lab[2] === "" && lab[3] === "" && lab[4] === "true",
+			"Use API keys clears the email and the typed password; the key's secret is required", lab);
+		await page.fill("#qs-field-user", "key-id-1");
+		await page.setChecked("#qs-field-api_keys", false);
+		const back = await page.evaluate(() => [document.querySelector("#qs-field-user").value,
+			!document.querySelector("#qs-field-secret-stored").hidden]);
+		ok(back[0] === SOAR_USER && back[1], "unticking puts the email back, with its stored password", back);
+		await page.setChecked("#qs-field-api_keys", true);
+		ok(await page.inputValue("#qs-field-user") === "key-id-1", "ticking again puts the key ID back");
 
 		/* 10. a user without the admin capability: told so, no form data */
 		const wsUser = await sctl("POST", "/_emu/web_session", { user: "user" });
