@@ -428,7 +428,8 @@ try:
              "sync: a failed save disables the search it had enabled", (sync_search(state(emu)), w))
         p, w = fails_cleanly(emu, "sync: a status label", good_form(emu, proxy_password="Pr0xy-Secr3t",
                                                                   sync_closed="1", sync_close_status="Closed",
-                                                                  **via), 400, r"sync_close_status")
+                                                                  **via), 400,
+                             r"^Notable status when the case closes must be a whole number from 0 to 99999$")
         t.ok(p.get("field") == "sync_close_status", "sync: the status field is the one to fix", p)
 
         # ---- no secret anywhere ------------------------------------------
