@@ -408,8 +408,7 @@ static void map_fields(struct ctx *c)
 				c->oom = 1;
 		}
 		if (text_is_blank(s)) {
-			if (f->required && strcmp(f->key, "name") != 0 &&
-			    strcmp(f->key, "discovered_date") != 0)
+			if (f->required && !casebuild_has_fallback(f->key))
 				fail_row(c, "%s: required field is empty",
 					 f->key);
 			free(s);
@@ -440,8 +439,7 @@ static void check_required(struct ctx *c)
 				  : c->out->body;
 
 		if (!f->required || f->server_default || f->read_only ||
-		    strcmp(f->key, "name") == 0 ||
-		    strcmp(f->key, "discovered_date") == 0)
+		    casebuild_has_fallback(f->key))
 			continue;
 		if (!json_object_get(where, f->name))
 			fail_row(
@@ -451,6 +449,12 @@ static void check_required(struct ctx *c)
 	}
 }
 
+int casebuild_has_fallback(const char *key)
+{
+	return strcmp(key, "name") == 0 || strcmp(key, "discovered_date") == 0;
+}
+
+/* The fallbacks of casebuild_has_fallback, and the notable key. */
 static void defaults(struct ctx *c)
 {
 	const struct payload *p = c->tc->payload;

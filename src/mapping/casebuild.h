@@ -74,4 +74,10 @@ int casebuild_row(struct case_row *out, const struct action_config *cfg,
 		  long long now_ms);
 void case_row_free(struct case_row *r);
 
+/* 1 for a field the builder fills when its mapping is empty or absent:
+ * name (the search's name) and discovered_date (the trigger time). Such a
+ * field is never a row error when empty, and the alert form does not mark
+ * it required. */
+int casebuild_has_fallback(const char *key);
+
 #endif

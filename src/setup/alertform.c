@@ -3,6 +3,7 @@
 #include "util/names.h"
 #include "util/buf.h"
 #include "setup/confwrite.h"
+#include "mapping/casebuild.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,10 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 		buf_puts(
 			b,
 			"The case name; empty: the search's name. Tokens such as $result.rule_title$ are resolved per result.");
+	} else if (strcmp(f->key, "discovered_date") == 0) {
+		buf_puts(
+			b,
+			"When the activity was discovered: epoch seconds ($result._time$), YYYY/MM/DD [HH:MM:SS [+HHMM]] or ISO 8601, UTC unless an offset is given; empty: the search's trigger time.");
 	} else if (strcmp(f->key, QS_NOTABLE_KEY) == 0) {
 		buf_puts(
 			b,
@@ -170,10 +175,12 @@ static void put_help(struct buf *b, const struct fielddef *f, int required)
 }
 
 /* Marked required in the form: what the case cannot be made without. The
- * name is required by SOAR but falls back to the search's name. */
+ * name and the discovery date are required by SOAR, but the action fills
+ * them (casebuild_has_fallback). */
 static int form_required(const struct fielddef *f)
 {
-	return f->required && !f->server_default && strcmp(f->key, "name") != 0;
+	return f->required && !f->server_default &&
+	       !casebuild_has_fallback(f->key);
 }
 
 static void put_field(struct buf *b, const struct fielddef *f)

@@ -10,6 +10,7 @@
 static const char *FIELDS = "["
  "{\"name\":\"zeta\",\"input_type\":\"text\",\"text\":\"Zeta <script>alert(1)</script>\"},"
  "{\"name\":\"name\",\"input_type\":\"text\",\"required\":\"always\",\"text\":\"Name\"},"
+ "{\"name\":\"discovered_date\",\"input_type\":\"datetimepicker\",\"required\":\"always\",\"text\":\"Date Discovered\"},"
  "{\"name\":\"quote\",\"prefix\":\"properties\",\"input_type\":\"text\",\"text\":\"a\\\"b' onmouseover='x\"},"
  "{\"name\":\"nl\",\"prefix\":\"properties\",\"input_type\":\"text\",\"text\":\"line\\n[stanza]\\r\\nkey = v {{SPLUNKWEB_URL_PREFIX}}\"},"
  "{\"name\":\"sev\",\"input_type\":\"select\",\"required\":\"always\",\"text\":\"Severity\",\"values\":["
@@ -74,6 +75,10 @@ int main(void)
 	ok(!strstr(h, ">Name <span class=\"required\">") && strstr(h, "The case name; empty: the search's name.") &&
 	   !strstr(h, "Required. The case name"),
 	   "the name is not marked required: the search's name stands in");
+	ok(strstr(h, "name=\"action.qradar_soar.param.mapping_discovered_date\"") &&
+	   !strstr(h, ">Date Discovered <span class=\"required\">") &&
+	   strstr(h, "empty: the search's trigger time."),
+	   "the discovery date is not marked required: the trigger time stands in");
 	ok(strstr(h, "One of: Low, &lt;b&gt;High&lt;/b&gt;.") != NULL, "choices listed, escaped");
 	ok(!strstr(h, "Gone"), "disabled choice left out");
 	ok(strstr(h, "<option value=\"&lt;b&gt;High&lt;/b&gt;\"></option>") != NULL, "datalist choice");
