@@ -444,13 +444,16 @@ static int form_says_test(const json_t *form)
 }
 
 /* Several invalid fields: the text says how many and lists them (the
- * page marks each from errors); one: its own sentence. */
+ * page marks each from errors); one: its own sentence, ended. */
 static void refused_text(struct outcome *o, const char *first)
 {
 	size_t i, n = json_array_size(o->errors), k;
 
 	if (n < 2) {
-		snprintf(o->text, sizeof(o->text), "%s", first);
+		size_t len = strlen(first);
+
+		snprintf(o->text, sizeof(o->text), "%s%s", first,
+			 len && first[len - 1] == '.' ? "" : ".");
 		return;
 	}
 	k = (size_t)snprintf(o->text, sizeof(o->text),
@@ -532,7 +535,7 @@ static int keep_stored(const struct req *r, struct splunkd **d,
 			      &f->proxy_password, o);
 		worst = rc > worst ? rc : worst;
 	}
-	if (worst == 400 && json_array_size(o->errors) > 1) {
+	if (worst == 400) {
 		char first[TEXT_MAX];
 
 		snprintf(first, sizeof(first), "%s", o->text);

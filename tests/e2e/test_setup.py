@@ -208,7 +208,7 @@ try:
         p, w = fails_cleanly(emu, "a new user without its secret",
                              good_form(emu, secret="", user="other@example.com"), 400,
                              r'^Password: none is stored for "other@example\.com" on 127\.0\.0\.1; enter it '
-                             r'\(a new host or user needs its own\)$')
+                             r'\(a new host or user needs its own\)\.$')
         t.ok(p.get("field") == "secret" and [e.get("field") for e in p.get("errors", [])] == ["secret"],
              "a new user without its secret: the secret field is the one to fix", p)
         p, w = fails_cleanly(emu, "several invalid settings",
@@ -429,7 +429,7 @@ try:
         p, w = fails_cleanly(emu, "sync: a status label", good_form(emu, proxy_password="Pr0xy-Secr3t",
                                                                   sync_closed="1", sync_close_status="Closed",
                                                                   **via), 400,
-                             r"^Notable status when the case closes must be a whole number from 0 to 99999$")
+                             r"^Notable status when the case closes must be a whole number from 0 to 99999\.$")
         t.ok(p.get("field") == "sync_close_status", "sync: the status field is the one to fix", p)
 
         # ---- no secret anywhere ------------------------------------------
