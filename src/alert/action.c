@@ -221,18 +221,18 @@ static void ibm_settings(struct run *r, json_t *conf)
 }
 
 /* The SOAR secret, and the proxy password the setup page stores beside
- * it. */
+ * it; 0 or splunkd's enum splunkd_err. */
 static int read_secrets(struct run *r, char *err, size_t n)
 {
-	if (splunkd_get_secret(r->sd, r->cfg.host, r->cfg.user, &r->secret, err,
-			       n))
-		return -1;
-	if (r->cfg.proxy_host && *r->cfg.proxy_host && r->cfg.proxy_user &&
-	    *r->cfg.proxy_user &&
-	    splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
-				 "proxy password", &r->proxy_password, err, n))
-		return -1;
-	return 0;
+	int rc = splunkd_get_secret(r->sd, r->cfg.host, r->cfg.user,
+				    &r->secret, err, n);
+
+	if (rc == 0 && r->cfg.proxy_host && *r->cfg.proxy_host &&
+	    r->cfg.proxy_user && *r->cfg.proxy_user)
+		rc = splunkd_get_password(r->sd, QS_PROXY_REALM,
+					  r->cfg.proxy_user, "proxy password",
+					  &r->proxy_password, err, n);
+	return rc;
 }
 
 /* Logs in and loads the org's catalogue; a soar_err. */
@@ -572,7 +572,7 @@ out:
  * the run fails with why; its Splunk message says how many rows wait.
  * templates: NULL when the alert's own could not be read. */
 static void queue_run(struct run *r, int code, const char *reason,
-		      const char *why, const json_t *templates)
+		      int for_fix, const char *why, const json_t *templates)
 {
 	struct tally *t = &r->tally;
 	char text[4096], waits[256] = "";
@@ -581,7 +581,8 @@ static void queue_run(struct run *r, int code, const char *reason,
 	r->queue_code = code;
 	delivery_queue_run(&r->dl, r->sd, &r->cfg,
 			   templates ? templates : r->p.configuration,
-			   templates != NULL, reason, why, collect_cb, r);
+			   templates != NULL, reason, for_fix, why, collect_cb,
+			   r);
 	log_cam(LOG_ERROR, &r->cam, NULL, NULL, NULL, why, "failure", NULL);
 	worse(r, code);
 	pthread_mutex_lock(&r->rc_mu);
@@ -893,15 +894,19 @@ int action_execute(void)
 		snprintf(why, sizeof(why),
 			 "cannot read the alert's parameters: %s", err);
 		if (load_config(&r, r.p.configuration) == 0)
-			queue_run(&r, EXIT_SPLUNKD, "splunkd not usable", why,
-				  NULL);
+			queue_run(&r, EXIT_SPLUNKD, "splunkd not usable", 0,
+				  why, NULL);
 		goto out;
 	}
 	ibm_settings(&r, templates);
 	if (load_config(&r, templates))
 		goto out;
-	if (read_secrets(&r, err, sizeof(err))) {
-		queue_run(&r, EXIT_SPLUNKD, "credential not readable", err,
+	st = read_secrets(&r, err, sizeof(err));
+	if (st) {
+		/* not stored, or not readable by the search's owner: the
+		 * admin's to fix; anything else may pass by itself */
+		queue_run(&r, EXIT_SPLUNKD, "credential not readable",
+			  st == SPLUNKD_NOTFOUND || st == SPLUNKD_FORBIDDEN, err,
 			  templates);
 		goto out;
 	}
@@ -919,6 +924,8 @@ int action_execute(void)
 			  : st == SOAR_TLS    ? "SOAR certificate not trusted"
 			  : st == SOAR_CONFIG ? "SOAR settings not usable"
 					      : "SOAR unreachable",
+			  st == SOAR_AUTH || st == SOAR_ORG || st == SOAR_TLS ||
+				  st == SOAR_CONFIG,
 			  err, templates);
 		goto out;
 	}

@@ -197,7 +197,8 @@ void delivery_settle(struct delivery *d, struct splunkd *sd,
 
 int delivery_queue_run(struct delivery *d, struct splunkd *sd,
 		       const struct action_config *cfg, const json_t *templates,
-		       int templates_known, const char *reason, const char *why,
+		       int templates_known, const char *reason, int for_fix,
+		       const char *why,
 		       void (*collect)(void *ctx, const struct esc_row *row,
 				       const struct esc_result *res),
 		       void *ctx)
@@ -251,6 +252,7 @@ int delivery_queue_run(struct delivery *d, struct splunkd *sd,
 					  sizeof(err));
 		escalate_fail(&res, ESC_SOAR, why);
 		note(where, reason, "the case is", &res);
+		res.queued_for_fix = res.queued && for_fix;
 		if (where == QUEUE_LOST) {
 			char *text = in ? json_dumps(in, JSON_COMPACT) : NULL;
 

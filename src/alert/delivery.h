@@ -59,12 +59,14 @@ void delivery_settle(struct delivery *d, struct splunkd *sd,
 /* Queues every row of the results unresolved (the run could not fetch
  * SOAR's catalog): templates known (1) or the payload's own
  * configuration standing in until the replay reads the alert's (0).
- * reason and why: the run's failure. Each row's result (failed, and
+ * reason and why: the run's failure; for_fix: one only the admin can
+ * fix (esc_result.queued_for_fix). Each row's result (failed, and
  * queued unless num_events cut it or nothing could store it) goes to
  * collect, which reports and counts it. Returns how many were queued. */
 int delivery_queue_run(struct delivery *d, struct splunkd *sd,
 		       const struct action_config *cfg, const json_t *templates,
-		       int templates_known, const char *reason, const char *why,
+		       int templates_known, const char *reason, int for_fix,
+		       const char *why,
 		       void (*collect)(void *ctx, const struct esc_row *row,
 				       const struct esc_result *res),
 		       void *ctx);

@@ -275,8 +275,10 @@ static void cam(const struct esc_ctx *x, const struct esc_row *row,
 static const char *failure_fix(const struct esc_row *row,
 			       const struct esc_result *res)
 {
+	if (res->queued && res->queued_for_fix)
+		return "Fix what the message names on the add-on's setup page: the row waits in the delivery queue and the replay sends it once the fix is in (Escalations dashboard, Delivery queue).";
 	if (res->queued)
-		return "Nothing to do if SOAR is back: the row waits in the delivery queue and is sent again (Escalations dashboard, Delivery queue).";
+		return "Nothing to do once SOAR and splunkd answer again: the row waits in the delivery queue and is sent again (Escalations dashboard, Delivery queue).";
 	if (row->cr.error)
 		return "Fix the alert's mapping (Edit alert > QRadar SOAR), then check it with bin/qradar_soar --dry-run.";
 	if (res->fail == ESC_DATA)

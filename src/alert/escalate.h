@@ -64,6 +64,9 @@ struct esc_result {
 	char error[2048];	  /* ESC_FAILED: one sentence */
 	int comment_failed;	  /* the case stands, the notable comment not */
 	char comment_error[1600]; /* why, when comment_failed */
+	int queued_for_fix; /* queued because of a setting only the admin
+			     * can fix (credential, login, org, certificate):
+			     * the replay after the fix sends it */
 	char queued_note[512];	  /* set by the run with queued, or for a
 				* comment queued on its own: where and why
 				* ("the case is queued for replay in the KV

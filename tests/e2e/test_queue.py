@@ -368,12 +368,22 @@ def scenario_comment_failed(emu):
     figures.append("%s: 5 comments, 5 queued, 0 lost, 0 duplicated cases" % name)
 
 
+ADMIN_FIX = 'fix="Fix what the message names on the add-on\'s setup page'
+WAIT_FIX = 'fix="Nothing to do once SOAR and splunkd answer again'
+
+
 def scenario_run_level(emu):
-    for name, setup, reason in (
+    # the fix each row's CAM line gives: the admin's for what only a
+    # setting can mend, none for what passes by itself
+    for name, setup, reason, fix in (
             ("login refused", lambda e: al.seed_secret(e, "127.0.0.1", al.SOAR_USER, "wrong-password"),
-             "SOAR login refused"),
+             "SOAR login refused", ADMIN_FIX),
             ("storage/passwords 503", lambda e: e.splunkd_ctl("POST", "/_emu/fault", {
-                "path": "/storage/passwords", "status": 503, "count": -1}), "credential not readable")):
+                "path": "/storage/passwords", "status": 503, "count": -1}), "credential not readable",
+             WAIT_FIX),
+            ("credential not stored", lambda e: e.splunkd_ctl("POST", "/_emu/fault", {
+                "path": "/storage/passwords", "status": 404, "count": -1}), "credential not readable",
+             ADMIN_FIX)):
         rows = [row(n) for n in range(1, 6)]
         keys = [r["event_id"] for r in rows]
         p, home = fresh(emu, rows, "rl-" + name.split()[0].replace("/", ""))
@@ -382,6 +392,9 @@ def scenario_run_level(emu):
         docs = queued(emu)
         t.ok(r.rc in (5, 6) and len(docs) == 5 and all(d["reason"] == reason for d in docs),
              "%s: every row queued (%s)" % (name, reason), (r.rc, [d.get("reason") for d in docs], r.err[-300:]))
+        rows_cam = [l for l in cam_lines(home) if 'action_status="failure"' in l and 'rid="' in l]
+        t.ok(len(rows_cam) == 5 and all(fix in l for l in rows_cam),
+             "%s: each row's CAM line gives the fix %s…" % (name, fix), rows_cam[:2])
         no_secret(emu, home, name, extra=["wrong-password"])
         figure(name, 5, keys, emu)
 
