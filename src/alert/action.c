@@ -220,19 +220,25 @@ static void ibm_settings(struct run *r, json_t *conf)
 		      file);
 }
 
-/* The SOAR secret, and the proxy password the setup page stores beside
- * it; 0 or splunkd's enum splunkd_err. */
+/* The proxy password the setup page stores beside the SOAR secret, when
+ * a proxy user is set; 0 or splunkd's enum splunkd_err. */
+static int read_proxy_password(struct run *r, char *err, size_t n)
+{
+	if (!r->cfg.proxy_host || !*r->cfg.proxy_host || !r->cfg.proxy_user ||
+	    !*r->cfg.proxy_user)
+		return 0;
+	return splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
+				    "proxy password", &r->proxy_password, err,
+				    n);
+}
+
+/* The SOAR secret, and the proxy password; 0 or enum splunkd_err. */
 static int read_secrets(struct run *r, char *err, size_t n)
 {
 	int rc = splunkd_get_secret(r->sd, r->cfg.host, r->cfg.user,
 				    &r->secret, err, n);
 
-	if (rc == 0 && r->cfg.proxy_host && *r->cfg.proxy_host &&
-	    r->cfg.proxy_user && *r->cfg.proxy_user)
-		rc = splunkd_get_password(r->sd, QS_PROXY_REALM,
-					  r->cfg.proxy_user, "proxy password",
-					  &r->proxy_password, err, n);
-	return rc;
+	return rc ? rc : read_proxy_password(r, err, n);
 }
 
 /* Logs in and loads the org's catalogue; a soar_err. */
@@ -802,11 +808,7 @@ static void replay(struct run *r)
 		return;
 	}
 	r->have_cfg = 1;
-	if (r->cfg.proxy_host && *r->cfg.proxy_host && r->cfg.proxy_user &&
-	    *r->cfg.proxy_user &&
-	    splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
-				 "proxy password", &r->proxy_password, err,
-				 sizeof(err))) {
+	if (read_proxy_password(r, err, sizeof(err))) {
 		fail_run(r, EXIT_SPLUNKD, err);
 		return;
 	}
@@ -835,11 +837,7 @@ static void sync_closed(struct run *r)
 		return;
 	}
 	r->have_cfg = 1;
-	if (r->cfg.sync_closed && r->cfg.proxy_host && *r->cfg.proxy_host &&
-	    r->cfg.proxy_user && *r->cfg.proxy_user &&
-	    splunkd_get_password(r->sd, QS_PROXY_REALM, r->cfg.proxy_user,
-				 "proxy password", &r->proxy_password, err,
-				 sizeof(err))) {
+	if (r->cfg.sync_closed && read_proxy_password(r, err, sizeof(err))) {
 		fail_run(r, EXIT_SPLUNKD, err);
 		return;
 	}

@@ -965,7 +965,6 @@ char *soar_case_url(const struct soar *s, long long id)
 int soar_find_open_case(struct soar *s, const char *key, json_t **out,
 			char *err, size_t n)
 {
-	char path[256];
 	json_t *q, *res = NULL, *first;
 	int rc;
 
@@ -980,20 +979,12 @@ int soar_find_open_case(struct soar *s, const char *key, json_t **out,
 		snprintf(err, n, "out of memory");
 		return SOAR_NOMEM;
 	}
-	snprintf(path, sizeof(path), "/rest/orgs/%lld/incidents/query_paged",
-		 s->org_id);
-	rc = call(s, "POST", path, q, 1, &res, NULL, err, n);
+	/* an answer without a data array is an error, never "no case":
+	 * creating then would duplicate */
+	rc = soar_query_paged(s, q, NULL, &res, err, n);
 	json_decref(q);
 	if (rc)
 		return rc;
-	/* no data array is not "no case": creating then would duplicate */
-	if (!json_is_array(json_object_get(res, "data"))) {
-		snprintf(err, n,
-			 "SOAR POST %s on %s: the answer has no data array",
-			 path, s->host);
-		json_decref(res);
-		return SOAR_SERVER;
-	}
 	first = json_array_get(json_object_get(res, "data"), 0);
 	if (first)
 		*out = json_incref(first);
