@@ -146,22 +146,10 @@ static int split_combined(struct artifact_tmpl *a, const char *s)
 	return a->type && a->value && a->desc ? 0 : -1;
 }
 
-int config_load(struct action_config *out, json_t *conf, char *err,
-		size_t errlen)
+/* The connection settings and switches; 0, or -1 with err. */
+static int load_settings(struct action_config *out, json_t *conf,
+			 char *err, size_t errlen)
 {
-	struct slot slots[QS_NUM_ARTIFACTS_MAX + 1];
-	const char *key;
-	json_t *val;
-	size_t nm = 0, i;
-	int n;
-
-	memset(out, 0, sizeof *out);
-	memset(slots, 0, sizeof slots);
-	if (!json_is_object(conf)) {
-		snprintf(err, errlen, "configuration: not an object");
-		return -1;
-	}
-	out->conf = json_incref(conf);
 	out->host = str_of(conf, "host");
 	out->org = str_of(conf, "org");
 	out->user = str_of(conf, "user");
@@ -178,21 +166,33 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 		   QS_NUM_EVENTS_MAX, &out->num_events, err, errlen) ||
 	    bool_of(conf, "api_keys", &out->api_keys, err, errlen) ||
 	    bool_of(conf, "duplicates", &out->duplicates, err, errlen))
-		goto fail;
+		return -1;
 	out->note_on_update = 1;
 	if (!text_is_blank(str_of(conf, "note_on_update")) &&
 	    bool_of(conf, "note_on_update", &out->note_on_update, err, errlen))
-		goto fail;
+		return -1;
 	if (bool_of(conf, "sync_closed", &out->sync_closed, err, errlen) ||
 	    int_of(conf, "sync_close_status", QS_SYNC_CLOSE_STATUS_DEFAULT, 0,
 		   QS_SYNC_CLOSE_STATUS_MAX, &out->sync_close_status, err,
 		   errlen) ||
 	    since_of(conf, &out->sync_since, err, errlen))
-		goto fail;
+		return -1;
+	return 0;
+}
+
+/* The mapping_<field> templates into out->maps, sorted, each field once,
+ * and the artifact keys into slots; 0, or -1 on out of memory. */
+static int load_maps(struct action_config *out, json_t *conf,
+		     struct slot *slots)
+{
+	const char *key;
+	json_t *val;
+	size_t nm = 0, i;
+	int n;
 
 	out->maps = calloc(json_object_size(conf) + 1, sizeof *out->maps);
 	if (!out->maps)
-		goto nomem;
+		return -1;
 	json_object_foreach(conf, key, val) {
 		const char *k = key, *rest = NULL;
 
@@ -231,12 +231,21 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 			i++;
 		}
 	}
+	return 0;
+}
+
+/* The artifact templates of slots 1..num_artifacts (as IBM's add-on
+ * reads them; filled slots beyond are only counted); 0, or -1 on out of
+ * memory. */
+static int load_artifacts(struct action_config *out, const struct slot *slots)
+{
+	int n;
 
 	out->arts = calloc(QS_NUM_ARTIFACTS_MAX, sizeof *out->arts);
 	if (!out->arts)
-		goto nomem;
+		return -1;
 	for (n = 1; n <= QS_NUM_ARTIFACTS_MAX; n++) {
-		struct slot *s = &slots[n];
+		const struct slot *s = &slots[n];
 		struct artifact_tmpl *a = &out->arts[out->narts];
 
 		if (n > out->num_artifacts) {
@@ -249,7 +258,7 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 			a->n = n;
 			out->narts++;
 			if (split_combined(a, s->combined))
-				goto nomem;
+				return -1;
 		} else if (!text_is_blank(s->type) ||
 			   !text_is_blank(s->value)) {
 			a->n = n;
@@ -261,12 +270,31 @@ int config_load(struct action_config *out, json_t *conf, char *err,
 			a->desc = trim_dup(s->desc ? s->desc : "",
 					   s->desc ? strlen(s->desc) : 0);
 			if (!a->type || !a->value || !a->desc)
-				goto nomem;
+				return -1;
 		}
 	}
 	return 0;
-nomem:
-	snprintf(err, errlen, "configuration: out of memory");
+}
+
+int config_load(struct action_config *out, json_t *conf, char *err,
+		size_t errlen)
+{
+	struct slot slots[QS_NUM_ARTIFACTS_MAX + 1];
+
+	memset(out, 0, sizeof *out);
+	memset(slots, 0, sizeof slots);
+	if (!json_is_object(conf)) {
+		snprintf(err, errlen, "configuration: not an object");
+		return -1;
+	}
+	out->conf = json_incref(conf);
+	if (load_settings(out, conf, err, errlen))
+		goto fail;
+	if (load_maps(out, conf, slots) || load_artifacts(out, slots)) {
+		snprintf(err, errlen, "configuration: out of memory");
+		goto fail;
+	}
+	return 0;
 fail:
 	config_free(out);
 	return -1;
