@@ -847,6 +847,9 @@ static void sync_closed(struct run *r)
 	in.sd = r->sd;
 	in.cam = &r->cam;
 	in.proxy_password = r->proxy_password;
+	if (keylock_default_dir(r->lock_dir, sizeof(r->lock_dir),
+				getenv("SPLUNK_HOME")) == 0)
+		in.lock_dir = r->lock_dir;
 	worse(r, sync_run(&in));
 	/* the sync writes its own summary and message */
 	r->run_failed = 1;

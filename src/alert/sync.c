@@ -6,6 +6,7 @@
 #include "util/digest.h"
 #include "util/exitcodes.h"
 #include "util/html.h"
+#include "util/keylock.h"
 #include "util/names.h"
 #include "util/secret.h"
 #include "util/spool.h"
@@ -37,9 +38,17 @@
  * same). ES has no way to ask whether an update was applied.
  * When the KV store refuses the mark, the mark goes to a local file
  * (SYNC_LOCAL_DIR under the spool directory) and the run stops; the next
- * run on this host takes the later of both. Splunk's scheduler runs a
- * saved search once at a time (and on one search head cluster member), so
- * two runs do not share a mark.
+ * run on this host takes the later of both.
+ * Two runs at once would both read the mark and both post every closure
+ * (Splunk's scheduler runs a saved search once at a time, but "Run" on
+ * the search, a | sendalert or a second search with mode = sync start
+ * another). So a run holds the lock of its mark (keylock.h) from reading
+ * the mark to its last store: a file lock held across the network calls
+ * on purpose, as the read-post-store sequence is what it guards. Nobody
+ * waits on it: a run that finds it held leaves the cases to the holder,
+ * which takes them all (SYNC_BUDGET_MS bounds it). The lock is of one
+ * host: search head cluster members run a scheduled search on one member
+ * at a time.
  */
 #define SYNC_LOCAL_DIR "sync"
 #define QUERY_PARAMS "return_level=normal&field_handle=" QS_NOTABLE_FIELD
@@ -52,6 +61,7 @@ struct sync {
 	const struct fielddef *resolution; /* resolution_id, or NULL */
 	char *secret;
 	struct sync_mark mark;
+	struct keylock lock;
 	char key[80];
 	char local_dir[4200]; /* "" without SPLUNK_HOME */
 	int have_local;	      /* a local mark file exists */
@@ -327,6 +337,28 @@ static int check_target(struct sync *s)
 		stop(s, EXIT_INTERNAL, "cannot name the sync mark");
 		return -1;
 	}
+	return 0;
+}
+
+/* The lock of the mark, not waited for; 1 when another run holds it. An
+ * unusable lock directory is a warning: the run goes on without it. */
+static int held_elsewhere(struct sync *s)
+{
+	char err[1024];
+	int rc;
+
+	if (!s->in->lock_dir)
+		return 0;
+	rc = keylock_acquire(&s->lock, s->in->lock_dir, s->key, 0, err,
+			     sizeof(err));
+	if (rc == KEYLOCK_TIMEOUT) {
+		infof("another sync run for SOAR %s, org \"%s\" is under way on this host: this run leaves the closed cases to it",
+		      s->cfg->host, s->cfg->org);
+		return 1;
+	}
+	if (rc != KEYLOCK_OK)
+		warnf("%s; syncing without the lock (a sync run started meanwhile may comment on a notable twice)",
+		      err);
 	return 0;
 }
 
@@ -788,6 +820,7 @@ int sync_run(const struct sync_in *in)
 	struct sync s;
 
 	memset(&s, 0, sizeof(s));
+	s.lock.fd = -1;
 	s.in = in;
 	s.cfg = in->cfg;
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
@@ -795,8 +828,8 @@ int sync_run(const struct sync_in *in)
 		infof("sync_closed is off (setup: \"Close the notable when its SOAR case closes\"): nothing to sync, QRadar SOAR not asked");
 		goto out;
 	}
-	if (check_target(&s) || check_status(&s) || load_mark(&s) ||
-	    connect_soar(&s))
+	if (check_target(&s) || held_elsewhere(&s) || check_status(&s) ||
+	    load_mark(&s) || connect_soar(&s))
 		goto out;
 	sync_cases(&s);
 out:
@@ -806,6 +839,7 @@ out:
 	      s.cases, s.closed, s.refused, s.stopped,
 	      (double)mono_ms(&s.start) / 1000.0,
 	      in->p->search_name ? in->p->search_name : "");
+	keylock_release(&s.lock);
 	soar_free(s.soar);
 	catalog_free(&s.cat);
 	secret_free(s.secret);

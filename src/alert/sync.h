@@ -16,6 +16,9 @@
  * Enterprise Security (README "Closing the loop"). The result rows are
  * ignored. A run:
  *  1. asks nothing of SOAR when sync_closed is off;
+ *  1b. takes the lock of the mark (keylock.h, on this host) without
+ *     waiting: while another sync run of the same SOAR host and org
+ *     holds it, this run leaves the closed cases to that one (exit 0);
  *  2. checks that sync_close_status is one of ES's enabled notable
  *     statuses (alerts/reviewstatuses; ES absent: the run fails);
  *  3. reads the mark of the SOAR host and org (below) from the KV store
@@ -52,6 +55,7 @@ struct sync_in {
 	struct splunkd *sd;
 	const struct cam_ctx *cam;
 	const char *proxy_password; /* for cfg's proxy_user, or NULL */
+	const char *lock_dir;	    /* keylock.h's directory, or NULL */
 };
 
 /* The run's exit code (util/exitcodes.h). */

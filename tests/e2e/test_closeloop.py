@@ -335,6 +335,38 @@ def scenario_sync_refusals():
         emu.__exit__(None, None, None)
 
 
+def scenario_sync_concurrent():
+    """Two sync runs at once on one host (the scheduled one and a manual
+    "Run", or two searches with mode = sync): each notable closed once."""
+    import threading
+    emu, home = sync_env()
+    try:
+        cases = seed_cases(emu, 1, 6)
+        for k, c in enumerate(cases):
+            close(emu, c, T0 + 10 * k)
+        # ES slow to answer: both runs are in the middle at once
+        emu.splunkd_ctl("POST", "/_emu/fault", {"path": "/notable_update$", "delay": 0.5,
+                                                "late": True, "count": -1})
+        out = [None, None]
+
+        def go(i):
+            out[i] = sync(emu, home)
+        th = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+        for x in th:
+            x.start()
+        for x in th:
+            x.join()
+        n = notables(emu)
+        t.ok([o[0] for o in out] == [0, 0] and len(n) == 6 and all(len(v) == 1 for v in n.values()),
+             "sync: two runs at once on one host -> each notable closed and commented once",
+             ([o[0] for o in out], {k: len(v) for k, v in n.items()}))
+        t.ok(sum("another sync run" in o[2] for o in out) == 1,
+             "sync: the run that found another under way says so",
+             [o[2][-600:] for o in out])
+    finally:
+        emu.__exit__(None, None, None)
+
+
 def scenario_sync_first_run():
     emu, home = sync_env()
     try:
@@ -364,6 +396,7 @@ def main():
     scenario_sync_closed()
     scenario_sync_failures()
     scenario_sync_refusals()
+    scenario_sync_concurrent()
     scenario_sync_first_run()
     return t.done()
 
