@@ -632,6 +632,8 @@ static int close_notable(struct sync *s, const struct closed *c)
 	json_t *ans = NULL;
 	enum sync_verdict v = SYNC_STOP;
 	int rc = SPLUNKD_NOMEM;
+	/* a NULL for %s is undefined behaviour, and names nothing */
+	int has_notable = c->notable && *c->notable;
 
 	if (!label && json_is_integer(c->resolution)) {
 		snprintf(idtext, sizeof(idtext), "resolution %lld",
@@ -641,11 +643,11 @@ static int close_notable(struct sync *s, const struct closed *c)
 	s->cases++;
 	text = url ? sync_comment(c->id, label, c->summary, url) : NULL;
 	snprintf(err, sizeof(err), "out of memory");
-	if (text && (!c->notable || !*c->notable)) {
+	if (text && !has_notable) {
 		/* has_a_value found it: not a string, so no notable id */
 		v = SYNC_REFUSED;
 		snprintf(err, sizeof(err),
-			 "its splunk_notable_event_id is not a notable id");
+			 "its " QS_NOTABLE_KEY " is not a text value");
 	} else if (text) {
 		const char *kv[] = { "ruleUIDs",    c->notable, "status",
 				     s->status,	    "comment",	text,
@@ -672,10 +674,16 @@ static int close_notable(struct sync *s, const struct closed *c)
 		cam(s, c, LOG_INFO, "notable_closed", url, sig);
 	} else if (v == SYNC_REFUSED) {
 		s->refused++;
-		snprintf(
-			sig, sizeof(sig),
-			"Notable %s of QRadar SOAR case %lld was not closed and will not be tried again: %s",
-			c->notable, c->id, err);
+		if (has_notable)
+			snprintf(
+				sig, sizeof(sig),
+				"Notable %s of QRadar SOAR case %lld was not closed and will not be tried again: %s",
+				c->notable, c->id, err);
+		else
+			snprintf(
+				sig, sizeof(sig),
+				"QRadar SOAR case %lld has no notable id, so no notable was closed (it is not tried again): %s",
+				c->id, err);
 		warnf("%s", sig);
 		cam(s, c, LOG_WARN, "notable_refused", url, sig);
 		if (!s->first_refusal[0])
@@ -686,7 +694,7 @@ static int close_notable(struct sync *s, const struct closed *c)
 		snprintf(
 			sig, sizeof(sig),
 			"Notable %s of QRadar SOAR case %lld is not closed yet (the next run tries again): %s",
-			c->notable, c->id, err);
+			has_notable ? c->notable : "(none)", c->id, err);
 		cam(s, c, LOG_ERROR, "notable_not_closed", url, sig);
 		stop(s,
 		     rc == SPLUNKD_NOMEM ? EXIT_INTERNAL

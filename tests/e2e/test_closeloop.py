@@ -335,6 +335,32 @@ def scenario_sync_refusals():
         emu.__exit__(None, None, None)
 
 
+def scenario_sync_odd_cases():
+    """SOAR answers closed cases with fields missing or odd (no properties,
+    a notable id that is no text, an unknown resolution)."""
+    emu, home = sync_env()
+    try:
+        base = {"id": 2200, "end_date": T0 + 5, "plan_status": "C", "resolution_id": 999,
+                "resolution_summary": "ok", "properties": {"splunk_notable_event_id": notable_id(99)}}
+        odd = [dict({k: v for k, v in base.items() if k != "properties"}, id=2201, end_date=T0 + 1),
+               dict(base, id=2202, end_date=T0 + 2, properties={"splunk_notable_event_id": 12}),
+               base]
+        emu.soar_ctl("POST", "/_emu/fault", {"path": "/incidents/query_paged$", "status": 200, "count": 1,
+                                             "body": {"recordsTotal": 3, "data": odd}})
+        rc, _, err = sync(emu, home)
+        n = notables(emu)
+        log = al.modalert_log(home)
+        t.ok(rc == 4 and [h["comment"].split("\n")[0] for h in n.get(notable_id(99), [])]
+             == ["QRadar SOAR case 2200 closed: resolution 999: ok"],
+             "sync: an unknown resolution id is named by its number; cases without a notable id passed",
+             (rc, err[-800:], n))
+        t.ok("(null)" not in log and "QRadar SOAR case 2201 has no notable id" in log
+             and "QRadar SOAR case 2202 has no notable id" in log,
+             "sync: a case without a notable id is named by its case id, no (null)", log[-1500:])
+    finally:
+        emu.__exit__(None, None, None)
+
+
 def scenario_sync_concurrent():
     """Two sync runs at once on one host (the scheduled one and a manual
     "Run", or two searches with mode = sync): each notable closed once."""
@@ -397,6 +423,7 @@ def main():
     scenario_sync_failures()
     scenario_sync_refusals()
     scenario_sync_concurrent()
+    scenario_sync_odd_cases()
     scenario_sync_first_run()
     return t.done()
 
