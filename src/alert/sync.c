@@ -455,6 +455,9 @@ static int put_mark(struct sync *s, char *err, size_t n)
 	return rc;
 }
 
+/* read_marks: the KV store's document is not a mark (edited by hand) */
+#define BAD_MARK (-100)
+
 /* The mark of the KV store, and the local one a failed store left. */
 static int read_marks(struct sync *s, int *found, char *err, size_t n)
 {
@@ -470,7 +473,7 @@ static int read_marks(struct sync *s, int *found, char *err, size_t n)
 	if (rc == KV_NOTFOUND)
 		rc = KV_OK;
 	else if (rc == KV_OK && sync_mark_from_doc(&s->mark, doc, err, n))
-		rc = KV_BADANSWER;
+		rc = BAD_MARK;
 	else if (rc == KV_OK)
 		*found = 1;
 	json_decref(doc);
@@ -507,6 +510,17 @@ static int load_mark(struct sync *s)
 		snprintf(s->local_dir, sizeof(s->local_dir),
 			 "%s/" SYNC_LOCAL_DIR, spool);
 	rc = read_marks(s, &found, err, sizeof(err));
+	if (rc == BAD_MARK) {
+		/* every run would stop here until someone acts: say how */
+		stop(s, EXIT_SPLUNKD,
+		     "the sync mark %s in the KV store (collection %s) is not usable: %s. Delete that document (DELETE /servicesNS/nobody/%s/storage/collections/data/%s/%s, README \"Closing the loop\"): the next run then starts %s",
+		     s->key, SYNC_COLLECTION, err, QS_APP, SYNC_COLLECTION,
+		     s->key,
+		     s->cfg->sync_since >= 0
+			     ? "again at sync_since, so notables of cases closed since then get the comment once more"
+			     : "at its own time, so cases closed before it are not synced");
+		return -1;
+	}
 	if (rc != KV_OK) {
 		stop(s, rc == KV_NOMEM ? EXIT_INTERNAL : EXIT_SPLUNKD,
 		     "cannot read the sync mark from the KV store (collection %s): %s",

@@ -361,6 +361,41 @@ def scenario_sync_odd_cases():
         emu.__exit__(None, None, None)
 
 
+def scenario_sync_bad_mark():
+    """A mark document someone edited into something else: every run stops,
+    naming the document and what to do; deleting it as told recovers."""
+    import ssl
+    import urllib.request
+    emu, home = sync_env()
+    try:
+        cases = seed_cases(emu, 1, 2)
+        close(emu, cases[0], T0 + 1)
+        rc, _, err = sync(emu, home)
+        docs = emu.splunkd_ctl("GET", "/_emu/kvstore?collection=qradar_soar_state")[
+            "collections"]["qradar_soar_state"]["docs"]
+        key = docs[0]["_key"]
+        emu.splunkd_ctl("POST", "/_emu/kvstore/seed", {"collection": "qradar_soar_state", "docs": [
+            dict(docs[0], end_date="yesterday")]})
+        close(emu, cases[1], T0 + 2)
+        rc, _, err = sync(emu, home)
+        t.ok(rc == 5 and len(notables(emu)) == 1 and key in err and "end_date" in err
+             and "Delete" in err and "sync_since" in err,
+             "sync: an unusable mark -> exit 5 naming its document, what is wrong and what to do",
+             (rc, err[-800:]))
+        url = emu.splunkd_url() + ("/servicesNS/nobody/SA_QRadar_SOAR/storage/collections/data/"
+                                   "qradar_soar_state/" + key)
+        req = urllib.request.Request(url, method="DELETE",
+                                     headers={"Authorization": "Splunk " + al.SESSION_KEY})
+        with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=emu.ca)) as r:
+            st = r.status
+        rc, _, err = sync(emu, home)
+        n = notables(emu)
+        t.ok(st == 200 and rc == 0 and len(n) == 2,
+             "sync: the mark deleted as told -> the next run starts again at sync_since", (st, rc, err[-500:]))
+    finally:
+        emu.__exit__(None, None, None)
+
+
 def scenario_sync_concurrent():
     """Two sync runs at once on one host (the scheduled one and a manual
     "Run", or two searches with mode = sync): each notable closed once."""
@@ -424,6 +459,7 @@ def main():
     scenario_sync_refusals()
     scenario_sync_concurrent()
     scenario_sync_odd_cases()
+    scenario_sync_bad_mark()
     scenario_sync_first_run()
     return t.done()
 
