@@ -249,6 +249,27 @@ def scenario_upgrade_from_ibm():
             t.ok(st == 200 and rc == 2 and "not set up" in err and "qradar_soar.conf [config]" in err,
                  "neither stanza: exit 2 naming both places", (st, rc, err[-800:]))
 
+            # IBM's "Connect Securely" unticked: its stanza says verify = false
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {"config": dict(ibm, verify="false")}}})
+            rc, out, err = al.run(al.payload(emu, res, conf, **sched), home)
+            t.ok(rc == 2 and 'verify = "false" turns certificate checks off' in err
+                 and "Connect Securely" in err and "Verify SOAR's certificate" in err
+                 and "come from IBM's add-on configuration (qradar_soar.conf [config])" in err,
+                 "upgrade: IBM's verify = false -> exit 2 saying where it came from and what to tick", (rc, err[-1200:]))
+            # this app's connection and IBM's stanza both there: ours, IBM's untouched
+            emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {"config": dict(
+                ibm, host="soar-old.example.com", org="Old Org", user="old@example.com", verify="false")}}})
+            before = read(path)
+            ours = dict(conf, host="127.0.0.1", port=str(emu.soar["port"]), org="Test Organization",
+                        user=al.SOAR_USER, verify=emu.ca, mapping_name="Ours")
+            al.write_results(res, FIELDS, [dict(ROW, event_id="E4@@notable@@d4", rule_title="Ours")])
+            rc, out, err = al.run(al.payload(emu, res, ours), home)
+            t.ok(rc == 0 and "Ours" in [i["name"] for i in emu.soar_ctl("GET", "/_emu/incidents")]
+                 and "IBM's add-on configuration" not in read(path)[len(before):],
+                 "upgrade: this app's settings and IBM's [config] both stored -> this app's are used",
+                 (rc, err[-800:]))
+            rest(emu, "DELETE", NS + "/configs/conf-qradar_soar/config")
+
             # the setup page: pre-filled from IBM's stanza, a Submit leaves it alone
             emu.splunkd_ctl("POST", "/_emu/seed", {"conf": {"qradar_soar": {"config": dict(ibm)}}})
             st, rep = setup_call(emu, "GET")
