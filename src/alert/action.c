@@ -595,10 +595,11 @@ static void queue_run(struct run *r, int code, const char *reason,
 	if (t->queued)
 		snprintf(
 			waits, sizeof(waits),
-			" %d result%s wait%s in the delivery queue and %s sent again by themselves (Escalations dashboard, Delivery queue).",
+			" %d result%s wait%s in the delivery queue and %s sent again by %s (Escalations dashboard, Delivery queue).",
 			t->queued, t->queued == 1 ? "" : "s",
 			t->queued == 1 ? "s" : "",
-			t->queued == 1 ? "is" : "are");
+			t->queued == 1 ? "is" : "are",
+			t->queued == 1 ? "itself" : "themselves");
 	pthread_mutex_unlock(&r->rc_mu);
 	snprintf(
 		text, sizeof(text),
@@ -700,8 +701,10 @@ static void report_failures(struct run *r)
 	if (t->queued)
 		snprintf(
 			queue, sizeof(queue),
-			"%d of them wait in the delivery queue and are sent again by themselves (Escalations dashboard, Delivery queue).",
-			t->queued);
+			"%d of them wait%s in the delivery queue and %s sent again by %s (Escalations dashboard, Delivery queue).",
+			t->queued, t->queued == 1 ? "s" : "",
+			t->queued == 1 ? "is" : "are",
+			t->queued == 1 ? "itself" : "themselves");
 	else
 		snprintf(
 			queue, sizeof(queue),

@@ -99,10 +99,10 @@ def check(name, o, rc, msg, soar_calls, retried=False, message=True):
     if message:
         m = o.messages.get(message_name("failure"), {})
         rows = len([l for l in cam if ' rid="' in l])
-        waits = (" %d result%s wait%s in the delivery queue and %s sent again by themselves "
+        waits = (" %d result%s wait%s in the delivery queue and %s sent again by %s "
                  "(Escalations dashboard, Delivery queue)." % (
                      rows, "" if rows == 1 else "s", "s" if rows == 1 else "",
-                     "is" if rows == 1 else "are")) if rows else ""
+                     "is" if rows == 1 else "are", "itself" if rows == 1 else "themselves")) if rows else ""
         want = 'QRadar SOAR: the alert "%s" escalated nothing. %s%s %s' % (SEARCH, msg, waits, HINT)
         t.ok(list(o.messages) == [message_name("failure")] and m.get("severity") == "error"
              and m.get("value") == want,
