@@ -573,6 +573,20 @@ out:
 	engine_close(e);
 }
 
+/* "<n> of them waits … by itself" / "<n> results wait … by themselves":
+ * what the Splunk messages say of queued rows, after lead. */
+static void queued_words(char *out, size_t n, const char *lead, int queued)
+{
+	int one = queued == 1;
+
+	snprintf(
+		out, n,
+		"%d %s%s wait%s in the delivery queue and %s sent again by %s (Escalations dashboard, Delivery queue).",
+		queued, lead, one || strcmp(lead, "result") ? "" : "s",
+		one ? "s" : "", one ? "is" : "are",
+		one ? "itself" : "themselves");
+}
+
 /* The run cannot escalate (SOAR, its credential or splunkd not usable):
  * every row goes to the delivery queue (each row's CAM line says so), then
  * the run fails with why; its Splunk message says how many rows wait.
@@ -592,14 +606,10 @@ static void queue_run(struct run *r, int code, const char *reason,
 	log_cam(LOG_ERROR, &r->cam, NULL, NULL, NULL, why, "failure", NULL);
 	worse(r, code);
 	pthread_mutex_lock(&r->rc_mu);
-	if (t->queued)
-		snprintf(
-			waits, sizeof(waits),
-			" %d result%s wait%s in the delivery queue and %s sent again by %s (Escalations dashboard, Delivery queue).",
-			t->queued, t->queued == 1 ? "" : "s",
-			t->queued == 1 ? "s" : "",
-			t->queued == 1 ? "is" : "are",
-			t->queued == 1 ? "itself" : "themselves");
+	if (t->queued) {
+		waits[0] = ' ';
+		queued_words(waits + 1, sizeof(waits) - 1, "result", t->queued);
+	}
 	pthread_mutex_unlock(&r->rc_mu);
 	snprintf(
 		text, sizeof(text),
@@ -699,12 +709,7 @@ static void report_failures(struct run *r)
 	if (!t->failed || r->run_failed)
 		return;
 	if (t->queued)
-		snprintf(
-			queue, sizeof(queue),
-			"%d of them wait%s in the delivery queue and %s sent again by %s (Escalations dashboard, Delivery queue).",
-			t->queued, t->queued == 1 ? "s" : "",
-			t->queued == 1 ? "is" : "are",
-			t->queued == 1 ? "itself" : "themselves");
+		queued_words(queue, sizeof(queue), "of them", t->queued);
 	else
 		snprintf(
 			queue, sizeof(queue),
